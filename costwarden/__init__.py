@@ -1,0 +1,3 @@
+"""costwarden: cost governance for enterprise generative-AI inference."""
+
+__version__ = "0.1.0"

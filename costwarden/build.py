@@ -1,0 +1,41 @@
+"""`costwarden build`: refresh reference data, rebuild the SQL models in dependency order, run the audits."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from costwarden import db, reference
+from costwarden.config import Settings
+from costwarden.warehouse import AuditResult, build, run_audits
+
+
+@dataclass
+class BuildReport:
+    built: list[str]
+    audits: list[AuditResult]
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return all(a.failing_rows == 0 for a in self.audits)
+
+    def summary(self) -> str:
+        lines = [f"built {len(self.built)} relations in {self.seconds:.1f}s"]
+        for audit in self.audits:
+            state = "ok" if audit.failing_rows == 0 else f"FAILED ({audit.failing_rows} rows, e.g. {audit.sample[:2]})"
+            lines.append(f"  audit {audit.name}: {state}")
+        return "\n".join(lines)
+
+
+def build_warehouse(settings: Settings, warehouse: str) -> BuildReport:
+    started = time.perf_counter()
+    con = db.connect(warehouse, memory_limit=settings.ingest.memory_limit, threads=settings.ingest.threads)
+    try:
+        with db.transaction(con):
+            reference.refresh(con, settings)
+            built = build(con)
+        audits = run_audits(con)
+    finally:
+        con.close()
+    return BuildReport(built, audits, time.perf_counter() - started)

@@ -1,0 +1,250 @@
+"""The `costwarden` command: parse, call one function, print its report. No logic lives here.
+
+Errors from the product (CostwardenError) print as one `error: ...` line with exit status 1 (2 for usage);
+`--debug` shows the traceback of any failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+from decimal import Decimal
+
+from costwarden import __version__
+from costwarden.config import DEFAULT_WAREHOUSE, Settings, load_settings
+from costwarden.errors import CostwardenError, UsageError
+
+EPILOG = """examples:
+  costwarden demo                               generate the demo company, load it, open the dashboard
+  costwarden ingest s3://billing/cur2/acme      load a CUR 2.0 export (format detected)
+  costwarden ingest ./logs --format bedrock     load Bedrock invocation logs from a folder
+  costwarden ingest                             load every [[sources]] entry of the config
+  costwarden query "select billing_period, sum(billed_cost) from raw.cost_lines group by 1"
+  costwarden loads                              what was loaded, when, with read/loaded/quarantined counts
+
+environment: COSTWARDEN_WAREHOUSE, COSTWARDEN_CONFIG, COSTWARDEN_HASH_SALT, AWS_* (S3), and the variables your
+config names for secrets. Docs: README.md and docs/."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse exits 2 on usage errors; keep that, with our one-line shape
+        self.print_usage(sys.stderr)
+        _usage_exit(message)
+
+
+def _usage_exit(message: str):
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="costwarden", description="Cost governance for generative-AI inference: who spent what, "
+                     "on which model and agent, was it normal, and how to spend less.",
+                     epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"costwarden {__version__}")
+    parser.add_argument("--warehouse", metavar="PATH",
+                        help=f"DuckDB warehouse file (env COSTWARDEN_WAREHOUSE, default ./{DEFAULT_WAREHOUSE})")
+    parser.add_argument("--config", metavar="FILE", help="TOML config (env COSTWARDEN_CONFIG); see "
+                        "costwarden.example.toml")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback on errors")
+    # The global options are accepted after the subcommand too (`costwarden ingest x --debug`).
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--warehouse", metavar="PATH", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    common.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    _add = sub.add_parser
+
+    def add_parser(name, **kwargs):
+        return _add(name, parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter, **kwargs)
+
+    sub.add_parser = add_parser
+
+    p = sub.add_parser("ingest", help="load billing exports and request logs (exactly once)",
+                       description="Load a source into the warehouse. SOURCE is a local file or folder or an "
+                       "s3://bucket/prefix; without SOURCE every [[sources]] entry of the config is loaded. "
+                       "Re-running is a no-op; a newer CUR/FOCUS delivery replaces its billing period; bad rows go "
+                       "to meta.quarantine with a reason.")
+    p.add_argument("source", nargs="?", help="file, folder or s3:// URI (omit to use the config's [[sources]])")
+    p.add_argument("--format", help="skip detection; one of the formats listed by `costwarden formats`")
+    p.add_argument("--no-progress", action="store_true", help="no progress display, even on a terminal")
+    p.set_defaults(handler=cmd_ingest)
+
+    p = sub.add_parser("formats", help="list the source formats costwarden can ingest")
+    p.set_defaults(handler=cmd_formats)
+
+    p = sub.add_parser("query", help="run a read-only SQL query on the warehouse",
+                       description="Run one read-only SQL statement. Useful tables: raw.cost_lines, "
+                       "raw.inference_requests, staging.stg_inference_requests, meta.loads, meta.quarantine, "
+                       "ref.price_book (see docs/warehouse.md).")
+    p.add_argument("sql", help="the SQL statement (quote it)")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.add_argument("--limit", type=int, default=1000, help="rows to print in table format (default 1000)")
+    p.set_defaults(handler=cmd_query)
+
+    p = sub.add_parser("loads", help="recent loads with read / loaded / quarantined / skipped counts")
+    p.add_argument("--limit", type=int, default=20)
+    p.set_defaults(handler=cmd_loads)
+
+    p = sub.add_parser("quarantine", help="rows refused by ingest, with file, line and reason")
+    p.add_argument("--load", dest="load_id", help="only this load id (see `costwarden loads`)")
+    p.add_argument("--limit", type=int, default=50)
+    p.set_defaults(handler=cmd_quarantine)
+
+    p = sub.add_parser("build", help="rebuild the SQL models (staging, intermediate, marts) and run the audits")
+    p.set_defaults(handler=cmd_build)
+
+    p = sub.add_parser("demo", help="generate a realistic demo company, load it, and open the dashboard",
+                       description="Generates a seeded demo company (departments, teams, agents, models, 120 days of "
+                       "hourly traffic with labelled incidents, matching CUR 2.0 billing and logs), writes it to a "
+                       "local S3 server it starts (or a folder with --local), and ingests it through the real code "
+                       "paths.")
+    p.add_argument("--local", metavar="DIR", help="write the demo files to DIR instead of a local S3 server")
+    p.add_argument("--scale", type=float, default=1.0, help="traffic multiplier (1.0 is the default demo size)")
+    p.add_argument("--days", type=int, default=120, help="days of history (default 120)")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--no-dashboard", action="store_true", help="do everything but open the dashboard")
+    p.add_argument("--port", type=int, default=8501, help="dashboard port (default 8501)")
+    p.set_defaults(handler=cmd_demo)
+
+    p = sub.add_parser("dashboard", help="run the Streamlit dashboard against the warehouse")
+    p.add_argument("--port", type=int, default=8501)
+    p.set_defaults(handler=cmd_dashboard)
+    return parser
+
+
+def warehouse_path(args, settings: Settings) -> str:
+    return args.warehouse or os.environ.get("COSTWARDEN_WAREHOUSE") or settings.warehouse
+
+
+# ---- handlers: parse, call one function, print -------------------------------------------------------------------
+
+def cmd_ingest(args, settings: Settings) -> int:
+    from ingest import runner
+
+    show = False if args.no_progress else None
+    if args.source:
+        reports = [runner.ingest(settings, warehouse_path(args, settings), args.source, args.format,
+                                 show_progress=show)]
+    else:
+        if args.format:
+            raise UsageError("--format needs a SOURCE; configured sources set their own format.")
+        reports = runner.ingest_configured(settings, warehouse_path(args, settings), show_progress=show)
+    for report in reports:
+        print(report.line())
+        for failure in report.counts.failures:
+            print(f"  file not loaded: {failure}")
+    return 1 if any(r.counts.files_failed for r in reports) else 0
+
+
+def cmd_formats(args, settings: Settings) -> int:
+    from ingest.registry import ingestors
+
+    for name, cls in ingestors().items():
+        print(f"{name:12} {cls.family:9} {cls.title}")
+    return 0
+
+
+def cmd_query(args, settings: Settings) -> int:
+    from costwarden.queries import run_read_only
+
+    names, rows = run_read_only(warehouse_path(args, settings), args.sql)
+    _print_rows(names, rows, args.format, args.limit)
+    return 0
+
+
+def cmd_loads(args, settings: Settings) -> int:
+    from costwarden.queries import recent_loads
+
+    names, rows = recent_loads(warehouse_path(args, settings), args.limit)
+    _print_rows(names, rows, "table", args.limit)
+    return 0
+
+
+def cmd_quarantine(args, settings: Settings) -> int:
+    from costwarden.queries import quarantined_rows
+
+    names, rows = quarantined_rows(warehouse_path(args, settings), args.load_id, args.limit)
+    _print_rows(names, rows, "table", args.limit)
+    return 0
+
+
+def cmd_build(args, settings: Settings) -> int:
+    from costwarden.build import build_warehouse
+
+    report = build_warehouse(settings, warehouse_path(args, settings))
+    print(report.summary())
+    return 0 if report.ok else 1
+
+
+def cmd_demo(args, settings: Settings) -> int:
+    from costwarden.demo import run_demo
+
+    return run_demo(args, settings, warehouse_path(args, settings))
+
+
+def cmd_dashboard(args, settings: Settings) -> int:
+    from costwarden.serve import run_dashboard
+
+    return run_dashboard(warehouse_path(args, settings), args.config, args.port)
+
+
+# ---- output ------------------------------------------------------------------------------------------------------
+
+def _plain(value):
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if value is None:
+        return ""
+    return value if isinstance(value, (int, float, str)) else str(value)
+
+
+def _print_rows(names: list[str], rows: list[tuple], fmt: str, limit: int) -> None:
+    if fmt == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(names)
+        writer.writerows([[_plain(v) for v in row] for row in rows])
+    elif fmt == "json":
+        print(json.dumps([{n: _plain(v) for n, v in zip(names, row)} for row in rows], indent=1, default=str))
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(*names, show_lines=False)
+        for row in rows[:limit]:
+            table.add_row(*[str(_plain(v)) for v in row])
+        Console(width=max(120, Console().width)).print(table)
+        if len(rows) > limit:
+            print(f"({len(rows) - limit} more rows; use --limit or --format csv)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 2
+    try:
+        settings = load_settings(args.config)
+        return args.handler(args, settings)
+    except CostwardenError as exc:
+        if args.debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted: nothing of the unfinished run was kept.", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: one line unless --debug
+        if args.debug:
+            raise
+        print(f"error: unexpected {type(exc).__name__}: {exc} (run again with --debug for the traceback, and "
+              "please report it)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
