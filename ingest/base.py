@@ -72,40 +72,39 @@ _TOKEN_COLUMNS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_w
 
 
 def _typed_select(columns: list[tuple[str, str, bool]], extra_checks: list[tuple[str, str, str]]) -> str:
-    """SELECT list casting each canonical column, plus `_reject_reason/_reject_field/_reject_value`.
+    """SELECT casting each canonical column, plus `_reject_reason/_reject_field/_reject_value`.
 
-    The first failing check wins: missing mandatory value, wrong type, then the extra (name, condition, reason)
-    checks evaluated on the cast values.
+    Three layers so each value is trimmed and cast once: text (`<col>__t`), typed, then the checks. The first
+    failing check wins: missing mandatory value, wrong type, then the extra (column, condition, reason) checks on
+    the typed values.
     """
-    casts, checks = [], []
+    texts, casts, checks = [], [], []
     for name, sql_type, mandatory in columns:
         if sql_type.startswith("map"):
-            casts.append(f"try_cast(s.{name} as {sql_type}) as {name}")
+            texts.append(f"s.{name} as {name}__t")
+            casts.append(f"try_cast({name}__t as {sql_type}) as {name}")
             continue
-        text = f"nullif(trim(cast(s.{name} as varchar)), '')"
-        casts.append(f"try_cast({text} as {sql_type}) as {name}")
+        texts.append(f"nullif(trim(cast(s.{name} as varchar)), '') as {name}__t")
+        casts.append(f"{name}__t as {name}" if sql_type == "varchar"
+                     else f"try_cast({name}__t as {sql_type}) as {name}")
         if mandatory:
-            checks.append((f"{text} is null", f"'missing mandatory field'", name, "null"))
+            checks.append((f"{name}__t is null", "missing mandatory field", name, "null"))
         if sql_type != "varchar":
             kind = {"bigint": "an integer", "double": "a number", "timestamp": "a timestamp"}.get(
                 sql_type, "a decimal number")
-            checks.append((f"{text} is not null and try_cast({text} as {sql_type}) is null",
-                           f"'value is not {kind}'", name, f"left({text}, 80)"))
-    body = ",\n    ".join(["s._source_object", "s._source_line"] + casts)
-    reason = "case " + " ".join(f"when {cond} then {why}" for cond, why, _, _ in checks)
-    fld = "case " + " ".join(f"when {cond} then '{name}'" for cond, _, name, _ in checks)
-    val = "case " + " ".join(f"when {cond} then {value}" for cond, _, _, value in checks)
-    inner = f"select {body},\n    {reason} end as _type_reason, {fld} end as _type_field, {val} end as _type_value"
-    extra_reason = " ".join(f"when {cond} then '{why}'" for _, cond, why in extra_checks)
-    extra_field = " ".join(f"when {cond} then '{name}'" for name, cond, _ in extra_checks)
-    extra_value = " ".join(f"when {cond} then cast({name} as varchar)" for name, cond, _ in extra_checks)
+            checks.append((f"{name}__t is not null and {name} is null", f"value is not {kind}", name,
+                           f"left({name}__t, 80)"))
+    for name, cond, why in extra_checks:
+        checks.append((cond, why, name, f"cast({name} as varchar)"))
+    reason = "case " + " ".join(f"when {cond} then '{why}'" for cond, why, _, _ in checks) + " end"
+    field = "case " + " ".join(f"when {cond} then '{name}'" for cond, _, name, _ in checks) + " end"
+    value = "case " + " ".join(f"when {cond} then {val}" for cond, _, _, val in checks) + " end"
     names = ", ".join(name for name, _, _ in columns)
+    text_names = ", ".join(f"{name}__t" for name, _, _ in columns)
     return (f"select _source_object, _source_line, {names},\n"
-            f"  coalesce(_type_reason, case {extra_reason} end) as _reject_reason,\n"
-            f"  coalesce(_type_field, case {extra_field} end) as _reject_field,\n"
-            f"  case when _type_reason is not null then _type_value else case {extra_value} end end "
-            f"as _reject_value\n"
-            f"from ({inner}\n  from {{source}} s) t")
+            f"  {reason} as _reject_reason, {field} as _reject_field, {value} as _reject_value\n"
+            f"from (select _source_object, _source_line, {text_names}, {', '.join(casts)}\n"
+            f"  from (select s._source_object, s._source_line, {', '.join(texts)} from {{source}} s) t) typed")
 
 
 REQUEST_CHECKS = [(c, f"{c} < 0", "negative token count") for c in _TOKEN_COLUMNS] + [
@@ -212,38 +211,53 @@ class LoadContext:
                 f"where _reject_reason is null and not exists (select 1 from ref.price_book p "
                 f"where p.provider = {staged}.provider and p.model = {staged}.model)")
         self._quarantine_staged(staged)
-        # Deduplicate on request id: within the batch (first line wins) and against what is already loaded.
-        dedup = self.temp_name("dedup")
-        self.con.execute(f"""
-            create temp table {dedup} as
-            select * exclude (_rn) from (
-                select s.*, row_number() over (partition by request_id order by _source_object, _source_line) as _rn
-                from {staged} s where _reject_reason is null) d
-            where _rn = 1 and not exists (
-                select 1 from raw.inference_requests r
-                where r.source_format = $fmt and r.request_id = d.request_id)""", {"fmt": self.format})
+        # Deduplicate on request id, against everything already loaded (earlier runs AND earlier batches of this
+        # run) and, only when the batch repeats an id, within the batch (first line wins). A left join on the
+        # existing ids, not `not exists`, which DuckDB plans as a costly delim join.
+        existing = "(select request_id from raw.inference_requests where source_format = $fmt)"
+        dup_by = dict(self.con.execute(
+            f"select s._source_object, count(*) from {staged} s join {existing} r on r.request_id = s.request_id "
+            f"where s._reject_reason is null group by 1", {"fmt": self.format}).fetchall())
+        repeated_by: dict[str, int] = {}
+        first_only = ""
+        if self.con.execute(f"select count(*) - count(distinct request_id) from {staged} "
+                            f"where _reject_reason is null").fetchone()[0]:
+            first_only = "qualify row_number() over (partition by s.request_id order by s._source_object, " \
+                         "s._source_line) = 1"
+            repeated_by = dict(self.con.execute(
+                f"select _source_object, count(*) from (select _source_object, row_number() over (partition by "
+                f"request_id order by _source_object, _source_line) as n from {staged} s "
+                f"where _reject_reason is null and not exists (select 1 from {existing} r "
+                f"where r.request_id = s.request_id)) where n > 1 group by 1", {"fmt": self.format}).fetchall())
         names = ", ".join(name for name, _, _ in REQUEST_COLUMNS)
-        self.con.execute(f"insert into raw.inference_requests (source_format, {names}, _load_id, _source_object, "
-                         f"_source_line) select $fmt, {names}, $load_id, _source_object, _source_line from {dedup}",
-                         {"fmt": self.format, "load_id": self.load_id})
-        valid, loaded, unpriced = self.con.execute(
-            f"select (select count(*) from {staged} where _reject_reason is null), count(*), "
-            f"count(*) filter (where not exists (select 1 from ref.price_book p where p.provider = d.provider "
-            f"and p.model = d.model)) from {dedup} d").fetchone()
-        loaded_by = dict(self.con.execute(f"select _source_object, count(*) from {dedup} group by 1").fetchall())
-        per_object = {uri: ObjectRows(total, rejected, loaded_by.get(uri, 0))
+        selected = ", ".join(f"s.{name}" for name, _, _ in REQUEST_COLUMNS)
+        self.con.execute(
+            f"insert into raw.inference_requests (source_format, {names}, _load_id, _source_object, _source_line) "
+            f"select $fmt, {selected}, $load_id, s._source_object, s._source_line from {staged} s "
+            f"left join {existing} r on r.request_id = s.request_id "
+            f"where s._reject_reason is null and r.request_id is null {first_only}",
+            {"fmt": self.format, "load_id": self.load_id}).fetchall()
+        per_object = {uri: ObjectRows(total, rejected,
+                                      total - rejected - dup_by.get(uri, 0) - repeated_by.get(uri, 0))
                       for uri, total, rejected in self.con.execute(
                           f"select _source_object, count(*), count(*) filter (where _reject_reason is not null) "
                           f"from {staged} group by 1").fetchall()}
         total = sum(rows.read for rows in per_object.values())
+        valid = total - sum(rows.quarantined for rows in per_object.values())
+        loaded = sum(rows.loaded for rows in per_object.values())
         self.counts.rows_read += total - (valid - loaded)
         self.counts.rows_loaded += loaded
         self.counts.rows_skipped += valid - loaded
-        self.counts.rows_unpriced += unpriced
         self._advance(rows=total)
         self.con.execute(f"drop table {staged}")
-        self.con.execute(f"drop table {dedup}")
         return per_object
+
+    def count_unpriced_requests(self) -> None:
+        """Requests loaded by this run whose (provider, model) has no price in the book (once, at the end)."""
+        self.counts.rows_unpriced = self.con.execute(
+            "select count(*) from raw.inference_requests r where r._load_id = $load_id and not exists "
+            "(select 1 from ref.price_book p where p.provider = r.provider and p.model = r.model)",
+            {"load_id": self.load_id}).fetchone()[0]
 
     def _quarantine_staged(self, staged: str) -> int:
         count = self.con.execute(

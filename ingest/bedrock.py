@@ -35,6 +35,7 @@ _PATHS = {
     "ttft_stream": '$.output.outputBodyJson."amazon-bedrock-invocationMetrics".firstByteLatency',
     "stop_reason": "$.output.outputBodyJson.stopReason",
     "stop_reason_invoke": "$.output.outputBodyJson.stop_reason",
+    "request_metadata": "$.requestMetadata",
 }
 # requestMetadata keys we understand (Converse lets callers attach up to 16 string pairs).
 _META = "m"
@@ -75,9 +76,13 @@ class BedrockInvocationLogs(JsonLinesIngestor):
         return f"""
         with extracted as (
             select _source_object, _source_line,
-                   json_extract_string(line, {path_list}) as v,
-                   try_cast(json_extract(line, '$.requestMetadata') as map(varchar, varchar)) as {_META}
+                   json_extract_string(line, {path_list}) as v
             from {lines}
+        ), with_metadata as (
+            -- requestMetadata comes back as JSON text; parse only that small object into a map
+            select *, try_cast(cast(v[{keys.index("request_metadata") + 1}] as json) as map(varchar, varchar))
+                as {_META}
+            from extracted
         )
         select _source_object, _source_line,
             {f['request_id']} as request_id,
@@ -115,4 +120,4 @@ class BedrockInvocationLogs(JsonLinesIngestor):
             {_meta('quality_score')} as quality_score,
             null as reported_cost,
             {_META} as metadata
-        from extracted"""
+        from with_metadata"""

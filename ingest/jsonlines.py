@@ -7,6 +7,9 @@ the others still load.
 
 from __future__ import annotations
 
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+
 import duckdb
 import pyarrow as pa
 
@@ -15,6 +18,8 @@ from costwarden.faults import checkpoint
 from ingest.base import Ingestor, LoadContext
 from ingest.lines import decompress, line_table
 from ingest.storage import SourceObject
+
+PREFETCH = 1  # objects read ahead of the one being batched
 
 
 class JsonLinesIngestor(Ingestor):
@@ -35,29 +40,44 @@ class JsonLinesIngestor(Ingestor):
         """Hook to turn a file's bytes into JSON lines (e.g. a JSON array export). Default: as is."""
         return data
 
+    def read_object(self, obj: SourceObject, ctx: LoadContext) -> tuple[pa.Table, list]:
+        """Fetch, decompress and split one object into lines (runs on the prefetch thread)."""
+        data = self.prepare(decompress(ctx.fetcher.read_bytes(obj), obj.uri), obj)
+        table, bad = line_table(data)
+        return table, bad, len(data)
+
     def run(self, objects: list[SourceObject], ctx: LoadContext) -> None:
-        batch: list[tuple[SourceObject, pa.Table]] = []
-        batch_bytes = 0
+        todo = []
         for obj in objects:
             if not self.accepts(obj):
                 continue
             ctx.counts.files_seen += 1
             if ctx.already_loaded(obj):
                 ctx.skip_object(obj)
-                continue
-            try:
-                data = self.prepare(decompress(ctx.fetcher.read_bytes(obj), obj.uri), obj)
-            except (BadInputError, SourceError) as exc:
-                ctx.file_failed(obj, str(exc))
-                continue
-            table, bad = line_table(data)
-            ctx.quarantine_lines(obj.uri, bad)
-            uri_column = pa.array([obj.uri] * table.num_rows, pa.string()).dictionary_encode()
-            batch.append((obj, table.append_column("_source_object", uri_column), len(bad)))
-            batch_bytes += len(data)
-            if batch_bytes >= ctx.settings.ingest.batch_bytes:
-                self._flush(batch, ctx)
-                batch, batch_bytes = [], 0
+            else:
+                todo.append(obj)
+        batch: list[tuple[SourceObject, pa.Table, int]] = []
+        batch_bytes = 0
+        # Decompressing and splitting the next file overlaps with DuckDB parsing the current batch (zlib and
+        # numpy release the GIL), so the single-threaded Python part costs little wall time.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="costwarden-read") as pool:
+            pending = deque(pool.submit(self.read_object, obj, ctx) for obj in todo[:PREFETCH])
+            for index, obj in enumerate(todo):
+                future = pending.popleft()
+                if index + PREFETCH < len(todo):
+                    pending.append(pool.submit(self.read_object, todo[index + PREFETCH], ctx))
+                try:
+                    table, bad, size = future.result()
+                except (BadInputError, SourceError) as exc:
+                    ctx.file_failed(obj, str(exc))
+                    continue
+                ctx.quarantine_lines(obj.uri, bad)
+                uri_column = pa.array([obj.uri] * table.num_rows, pa.string()).dictionary_encode()
+                batch.append((obj, table.append_column("_source_object", uri_column), len(bad)))
+                batch_bytes += size
+                if batch_bytes >= ctx.settings.ingest.batch_bytes:
+                    self._flush(batch, ctx)
+                    batch, batch_bytes = [], 0
         if batch:
             self._flush(batch, ctx)
 

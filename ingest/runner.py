@@ -80,6 +80,8 @@ def ingest(settings: Settings, warehouse: str, uri: str, fmt: str | None = None,
             with db.transaction(con):
                 reference.refresh(con, settings)
                 cls().run(objects, ctx)
+                if cls.family == "requests":
+                    ctx.count_unpriced_requests()
                 _record_load(con, ctx, source, uri, started_at, "ok", "; ".join(ctx.counts.failures) or None)
                 checkpoint("ingest:before-commit")
         except BaseException as exc:
