@@ -160,7 +160,14 @@ def cmd_loads(args, settings: Settings) -> int:
     from costwarden.queries import recent_loads
 
     names, rows = recent_loads(warehouse_path(args, settings), args.limit)
-    _print_rows(names, rows, "table", args.limit)
+    if not rows:
+        print("no loads yet: run `costwarden ingest SOURCE` or `costwarden demo`")
+    for row in map(lambda r: dict(zip(names, r)), rows):
+        print(f"{row['started_at']:%Y-%m-%d %H:%M:%S}  {row['status']:6} {row['format']:10} {row['source']}\n"
+              f"    files {row['files']} (skipped {row['files_skipped']}, failed {row['files_failed']}); rows read "
+              f"{row['rows_read']:,} = loaded {row['rows_loaded']:,} + quarantined {row['rows_quarantined']:,}; "
+              f"skipped {row['rows_skipped']:,}; unpriced {row['rows_unpriced']:,}; {row['seconds']}s; "
+              f"load {row['load_id']}" + (f"\n    {row['message']}" if row["message"] else ""))
     return 0
 
 
@@ -214,6 +221,8 @@ def _print_rows(names: list[str], rows: list[tuple], fmt: str, limit: int) -> No
         from rich.table import Table
 
         table = Table(*names, show_lines=False)
+        for column in table.columns:
+            column.overflow = "fold"
         for row in rows[:limit]:
             table.add_row(*[str(_plain(v)) for v in row])
         Console(width=max(120, Console().width)).print(table)

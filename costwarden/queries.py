@@ -20,7 +20,7 @@ def _open(warehouse: str) -> duckdb.DuckDBPyConnection:
     try:
         con = duckdb.connect(warehouse, read_only=True, config={"enable_external_access": False})
     except duckdb.Error as exc:
-        raise WarehouseError(f"cannot open warehouse {warehouse} read-only: {exc}") from None
+        raise WarehouseError(f"cannot open warehouse {warehouse} read-only: {str(exc).splitlines()[0]}") from None
     con.execute("SET TimeZone = 'UTC'")
     return con
 
