@@ -57,6 +57,10 @@ class SourceSettings(_Strict):
     column_map: dict[str, str] = Field(default_factory=dict)
     # For format "generic": provider of the logged requests when the file has no provider column.
     provider: str = ""
+    # Token semantics of the source's input count: true when it INCLUDES cached tokens (OpenAI, OpenTelemetry,
+    # most gateways), false when cache reads/writes are separate counters (Bedrock, Anthropic). Empty: the
+    # format's default (true for generic and otel).
+    input_includes_cache: bool | None = None
 
 
 class OrgRule(_Strict):

@@ -7,16 +7,23 @@ transaction, so the warehouse never holds a half-updated book.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from importlib import resources
 from pathlib import Path
 
 import duckdb
 
-from costwarden.config import Settings
+from costwarden.config import PriceOverride, Settings
+from costwarden.errors import ConfigError
 from ingest.identity import hash_identity, hash_salt
 
 PRICE_BOOK_FILE = "price_book.csv"
+OVERRIDE_SOURCE = "config [[prices]]"
+_SCALE = Decimal("0.0000000001")   # ref.price_book.usd_per_million is decimal(38, 10)
+
+# One price key. A region '*' override covers every region of the model (region-specific shipped rows included),
+# so a contract price is not undercut by a regional list price that the lookup would otherwise prefer.
+_KEY = "provider = $provider and model = $model and token_type = $token_type and ($region = '*' or region = $region)"
 
 
 def shipped_price_book() -> Path:
@@ -37,28 +44,54 @@ def refresh_price_book(con: duckdb.DuckDBPyConnection, settings: Settings) -> No
             "cast(usd_per_million as decimal(38, 10)), cast(effective_from as date), "
             "cast(nullif(effective_to, '') as date), source "
             "from read_csv(?, header = true, all_varchar = true)", [str(path)])
-    for o in settings.prices:
-        if o.usd_per_million_tokens is not None:
-            price = o.usd_per_million_tokens
+    # Oldest first, so each override ends the ones before it whatever their order in the config file.
+    for override in sorted(settings.prices, key=lambda o: o.effective_from):
+        if override.usd_per_million_tokens is not None:
+            _apply_price(con, override)
         else:
-            base = _price_as_of(con, o.provider, o.model, o.region, o.token_type, o.effective_from)
-            if base is None:
-                from costwarden.errors import ConfigError
-                raise ConfigError(f"[[prices]] discount for {o.provider}/{o.model} {o.token_type}: the price book "
-                                  "has no base price to discount. Give usd_per_million_tokens instead.")
-            price = base * (Decimal(100) - (o.discount_pct or Decimal(0))) / Decimal(100)
-        # An override ends the shipped price's validity from its effective date, for the same key.
-        con.execute("update ref.price_book set effective_to = ? where provider = ? and model = ? and region = ? "
-                    "and token_type = ? and effective_from < ? and (effective_to is null or effective_to > ?)",
-                    [o.effective_from, o.provider, o.model, o.region, o.token_type, o.effective_from,
-                     o.effective_from])
-        con.execute("delete from ref.price_book where provider = ? and model = ? and region = ? and token_type = ? "
-                    "and effective_from >= ?", [o.provider, o.model, o.region, o.token_type, o.effective_from])
-        con.execute("insert into ref.price_book values (?, ?, ?, ?, ?, ?, null, 'config [[prices]]')",
-                    [o.provider, o.model, o.region, o.token_type, price, o.effective_from])
+            _apply_discount(con, override)
 
 
-def _price_as_of(con, provider, model, region, token_type, day) -> Decimal | None:
+def _key_params(o: PriceOverride) -> dict:
+    return {"provider": o.provider, "model": o.model, "token_type": o.token_type, "region": o.region,
+            "day": o.effective_from}
+
+
+def _apply_price(con: duckdb.DuckDBPyConnection, o: PriceOverride) -> None:
+    """A fixed price from `effective_from` on: earlier prices end that day, later ones give way to it."""
+    key = _key_params(o)
+    con.execute(f"update ref.price_book set effective_to = $day where {_KEY} and effective_from < $day "
+                f"and (effective_to is null or effective_to > $day)", key)
+    con.execute(f"delete from ref.price_book where {_KEY} and effective_from >= $day", key)
+    con.execute("insert into ref.price_book values (?, ?, ?, ?, ?, ?, null, ?)",
+                [o.provider, o.model, o.region, o.token_type, o.usd_per_million_tokens, o.effective_from,
+                 OVERRIDE_SOURCE])
+
+
+def _apply_discount(con: duckdb.DuckDBPyConnection, o: PriceOverride) -> None:
+    """A percentage off every price of the key in force on or after `effective_from` (periods split at that day)."""
+    key = _key_params(o)
+    rows = con.execute(f"select region, usd_per_million, effective_from, effective_to, source from ref.price_book "
+                       f"where {_KEY} and (effective_to is null or effective_to > $day)", key).fetchall()
+    if not rows:
+        raise ConfigError(f"[[prices]] discount for {o.provider} / {o.model} / {o.token_type} (region {o.region}) "
+                          f"from {o.effective_from}: the price book has no price for it to discount. Give "
+                          "usd_per_million_tokens instead, or check the provider and model spelling against "
+                          "ref.price_book.")
+    factor = (Decimal(100) - (o.discount_pct or Decimal(0))) / Decimal(100)
+    label = f"{OVERRIDE_SOURCE} {o.discount_pct}% off"
+    con.execute(f"update ref.price_book set effective_to = $day where {_KEY} and effective_from < $day "
+                f"and (effective_to is null or effective_to > $day)", key)
+    con.execute(f"delete from ref.price_book where {_KEY} and effective_from >= $day", key)
+    discounted = [(o.provider, o.model, region, o.token_type,
+                   (price * factor).quantize(_SCALE, rounding=ROUND_HALF_EVEN), max(start, o.effective_from), end,
+                   f"{label} {source}") for region, price, start, end, source in rows]
+    con.executemany("insert into ref.price_book values (?, ?, ?, ?, ?, ?, ?, ?)", discounted)
+
+
+def price_as_of(con: duckdb.DuckDBPyConnection, provider: str, model: str, region: str, token_type: str,
+                day) -> Decimal | None:
+    """The price a request of that day and region pays per million tokens (a region's own price beats '*')."""
     row = con.execute(
         "select usd_per_million from ref.price_book where provider = ? and model = ? and region in (?, '*') "
         "and token_type = ? and effective_from <= ? and (effective_to is null or effective_to > ?) "
@@ -67,7 +100,10 @@ def _price_as_of(con, provider, model, region, token_type, day) -> Decimal | Non
     return row[0] if row else None
 
 
+# ---- org mapping -------------------------------------------------------------------------------------------------
+
 def glob_to_like(pattern: str) -> str:
+    """`*` and `?` become `%` and `_`; a literal `%`, `_` or backslash is escaped with a backslash (escape '\\')."""
     escaped = pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return escaped.replace("*", "%").replace("?", "_")
 
@@ -77,8 +113,14 @@ def refresh_org_rules(con: duckdb.DuckDBPyConnection, settings: Settings) -> Non
     salt = hash_salt(settings.hash_salt_env)
     rows = []
     for order, rule in enumerate(settings.org_rules):
-        hashed = hash_identity(rule.pattern, salt) if rule.match in ("principal", "api_key") else None
-        rows.append((rule.priority, order, rule.match, rule.key or None, rule.pattern, glob_to_like(rule.pattern),
-                     hashed, rule.team or None, rule.department or None, rule.environment or None))
+        if rule.match in ("principal", "api_key"):
+            # Identities and keys are stored only hashed, so these rules compare the salted hash of an exact value
+            # (no globs), and the warehouse keeps the hash in place of the pattern.
+            hashed = hash_identity(rule.pattern, salt)
+            pattern = like = hashed
+        else:
+            hashed, pattern, like = None, rule.pattern, glob_to_like(rule.pattern)
+        rows.append((rule.priority, order, rule.match, rule.key or None, pattern, like, hashed,
+                     rule.team or None, rule.department or None, rule.environment or None))
     if rows:
         con.executemany("insert into ref.org_rules values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)

@@ -88,7 +88,9 @@ def _stage_csv(ctx: LoadContext, obj: SourceObject, path: Path) -> StagedFile:
     ctx.con.execute(f"drop table if exists {rejects}")
     ctx.con.execute(f"drop table if exists {scans}")
     rows = _count(ctx, raw)
-    # Good row k (0-based, file order) sits on the k-th line >= 2 that was not rejected. Exact unless a quoted
+    # rowid is in file order (insertion order is preserved) but, inside a transaction, starts at a large offset
+    # until commit: subtract the minimum. Good row k (0-based, file order) sits on the k-th line >= 2 that was not
+    # rejected. Exact unless a quoted
     # field spans several lines, where it is the row's first line counted as if each row took one line.
     if bad:
         bad_lines = np.array([b[0] for b in bad], dtype=np.int64)
@@ -97,7 +99,7 @@ def _stage_csv(ctx: LoadContext, obj: SourceObject, path: Path) -> StagedFile:
         mapping = ctx.temp_name("lines")
         ctx.con.register(mapping, {"k": np.arange(rows, dtype=np.int64), "line": lines})
         ctx.con.execute(f"create temp table {table} as select r.*, cast($uri as varchar) as _source_object, "
-                        f"m.line as _source_line from (select rowid as _k, * from {raw}) r "
+                        f"m.line as _source_line from (select rowid - (select min(rowid) from {raw}) as _k, * from {raw}) r "
                         f"join {mapping} m on m.k = r._k order by r._k", {"uri": obj.uri})
         ctx.con.execute(f"alter table {table} drop column _k")
         ctx.con.unregister(mapping)
@@ -110,7 +112,7 @@ def _stage_csv(ctx: LoadContext, obj: SourceObject, path: Path) -> StagedFile:
         ctx.counts.rows_quarantined += len(bad)
     else:
         ctx.con.execute(f"create temp table {table} as select *, cast($uri as varchar) as _source_object, "
-                        f"rowid + 2 as _source_line from {raw}", {"uri": obj.uri})
+                        f"rowid - (select min(rowid) from {raw}) + 2 as _source_line from {raw}", {"uri": obj.uri})
     ctx.con.execute(f"drop table {raw}")
     return StagedFile(table, _columns(ctx, table), rows, len(bad))
 
