@@ -49,6 +49,7 @@ def test_clean_csv_rows_are_numbered_from_line_two(tmp_path, ctx):
 
 def test_truncated_gzip_is_a_whole_file_error_not_a_short_file(tmp_path, ctx):
     path = tmp_path / "cut.csv.gz"
-    path.write_bytes(gzip.compress(b"a,b\n" + b"1,2\n" * 1000)[:60])
+    whole = gzip.compress(b"a,b\n" + b"".join(b"%d,%d\n" % (i, i * 7919 % 1000) for i in range(5000)))
+    path.write_bytes(whole[: len(whole) // 2])
     with pytest.raises(BadInputError, match="cut.csv.gz is not a complete gzip file"):
         stage_file(ctx, list_objects(str(path), ctx.settings.s3)[0], path)
