@@ -7,6 +7,7 @@ rolled back and then recorded in meta.loads as failed, with the message.
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 import uuid
@@ -44,6 +45,15 @@ class RunReport:
         return text + f" ({self.seconds:.1f}s)"
 
 
+def redact(uri: str) -> str:
+    """A URI fit to print and store: any password in `scheme://user:password@host` becomes ***."""
+    return re.sub(r"(://[^/@:]*:)[^@/]*@", r"\1***@", uri)
+
+
+def _is_database(uri: str) -> bool:
+    return uri.startswith("env:") or uri.split("://", 1)[0].startswith(("postgres", "mysql", "sqlite"))
+
+
 def new_load_id() -> str:
     return now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
 
@@ -65,6 +75,8 @@ def ingest(settings: Settings, warehouse: str, uri: str, fmt: str | None = None,
     fmt = fmt or (source.format if source else None) or None
     with Fetcher(settings.s3) as fetcher:
         cls = registry.get(fmt) if fmt else None
+        if cls is None and _is_database(uri):
+            cls = registry.get("litellm_db")  # the only database source today
         objects: list[SourceObject] = []
         if cls is None or cls.lists_objects:
             objects = list_objects(uri, settings.s3)
@@ -98,7 +110,7 @@ def ingest(settings: Settings, warehouse: str, uri: str, fmt: str | None = None,
         from costwarden.warehouse import build
         build(con, only_views=True)
         con.close()
-    return RunReport(load_id, source.name if source else "", uri, cls.format, ctx.counts,
+    return RunReport(load_id, source.name if source else "", redact(uri), cls.format, ctx.counts,
                      time.perf_counter() - started)
 
 
@@ -112,7 +124,7 @@ def ingest_configured(settings: Settings, warehouse: str, show_progress: bool | 
 def _record_load(con, ctx: LoadContext, source, uri, started_at, status, message) -> None:
     c = ctx.counts
     con.execute("insert into meta.loads values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [ctx.load_id, started_at, now(), source.name if source else None, uri, ctx.format, status,
+                [ctx.load_id, started_at, now(), source.name if source else None, redact(uri), ctx.format, status,
                  c.files_seen, c.files_loaded, c.files_skipped, c.files_failed, c.rows_read, c.rows_loaded,
                  c.rows_quarantined, c.rows_skipped, c.rows_unpriced, message])
 
@@ -126,6 +138,7 @@ def _progress(show: bool | None, uri: str):
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True)
+    uri = redact(uri)
     task = bar.add_task(f"ingesting {uri}")
     totals = {"files": 0, "rows": 0}
     bar.start()
