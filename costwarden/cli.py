@@ -110,6 +110,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8501, help="dashboard port (default 8501)")
     p.set_defaults(handler=cmd_demo)
 
+    p = sub.add_parser("detect", help="find anomalies in the warehouse's series, or in a CSV series you bring",
+                       description="Without --series: score every series the marts define and store anomalies in "
+                       "the warehouse. With --series FILE.csv (columns timestamp,value and optional series_id): "
+                       "write one row per anomaly (series_id, start, end, first_alert_at, expected, actual, impact, "
+                       "impact_pct, score, severity) to --out or stdout.")
+    p.add_argument("--series", metavar="FILE.csv", help="a CSV of timestamp,value[,series_id] to analyse")
+    p.add_argument("--out", metavar="FILE.csv", help="where to write anomalies (default: stdout)")
+    p.set_defaults(handler=cmd_detect)
+
     p = sub.add_parser("dashboard", help="run the Streamlit dashboard against the warehouse")
     p.add_argument("--port", type=int, default=8501)
     p.set_defaults(handler=cmd_dashboard)
@@ -191,6 +200,12 @@ def cmd_demo(args, settings: Settings) -> int:
     from costwarden.demo import run_demo
 
     return run_demo(args, settings, warehouse_path(args, settings))
+
+
+def cmd_detect(args, settings: Settings) -> int:
+    from models.detect_cli import run_detect
+
+    return run_detect(args, settings, warehouse_path(args, settings))
 
 
 def cmd_dashboard(args, settings: Settings) -> int:
