@@ -90,8 +90,8 @@ def _stage_csv(ctx: LoadContext, obj: SourceObject, path: Path) -> StagedFile:
     rows = _count(ctx, raw)
     # rowid is in file order (insertion order is preserved) but, inside a transaction, starts at a large offset
     # until commit: subtract the minimum. Good row k (0-based, file order) sits on the k-th line >= 2 that was not
-    # rejected. Exact unless a quoted
-    # field spans several lines, where it is the row's first line counted as if each row took one line.
+    # rejected. Exact unless a quoted field spans several lines; then later rows are numbered as if each row took
+    # one line.
     if bad:
         bad_lines = np.array([b[0] for b in bad], dtype=np.int64)
         candidates = np.arange(2, rows + len(bad_lines) + 2, dtype=np.int64)
