@@ -16,6 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from alerts.settings import AlertSettings
 from costwarden.errors import ConfigError
 
 DEFAULT_WAREHOUSE = "costwarden.duckdb"
@@ -111,6 +112,8 @@ class Settings(_Strict):
     org_rules: list[OrgRule] = Field(default_factory=list)
     teams: list[OrgUnit] = Field(default_factory=list)
     prices: list[PriceOverride] = Field(default_factory=list)
+    # Alerts: channels, subscriptions, cooldown, grouping and delivery retries (see [alerts]).
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
 
     @field_validator("reporting_currency")
     @classmethod

@@ -58,3 +58,14 @@ def data_as_of() -> pd.DataFrame:
         select (select max(occurred_at) from raw.inference_requests) as requests_until,
                (select max(charge_period_end) from raw.cost_lines) as bill_until,
                (select max(finished_at) from meta.loads where status = 'ok') as last_load""")
+
+
+def delivery_failures(limit: int = 100) -> pd.DataFrame:
+    """Alert messages that failed for good, or are still retrying after a failure (never the webhook URL)."""
+    try:
+        return _query("""
+            select created_at, subscription, channel, recipient, status, attempts, last_error from alerts.outbox
+            where status = 'failed_permanent' or (status = 'pending' and attempts > 0)
+            order by created_at desc limit ?""", [limit])
+    except duckdb.CatalogException:  # a warehouse from before alerts existed
+        return pd.DataFrame()

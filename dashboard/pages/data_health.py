@@ -16,3 +16,9 @@ if len(quarantine):
     st.dataframe(quarantine, use_container_width=True, hide_index=True)
 else:
     st.success("No quarantined rows.")
+st.subheader("Alert delivery failures")
+failures = data.delivery_failures()
+if len(failures):
+    st.dataframe(failures, use_container_width=True, hide_index=True)
+else:
+    st.success("Every alert was delivered (or none was due).")

@@ -1,0 +1,213 @@
+"""What can be alerted on: anomaly, budget, data-health and latency events, as immutable values.
+
+Each event names itself twice: `event_key` is its idempotency key (the same occurrence always yields the same key,
+so a re-run never alerts twice) and `group_key` is its root cause (a storm with one cause becomes one message).
+Detecting events is left to models/ and the marts; this module only describes them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal, Union
+from urllib.parse import urlencode
+
+SEVERITIES = ("info", "warning", "critical")   # ascending; subscriptions gate on a minimum
+Severity = Literal["info", "warning", "critical"]
+
+
+def severity_rank(severity: str) -> int:
+    return SEVERITIES.index(severity)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where an event belongs in the org; empty fields are "any" (a department-wide event has no team)."""
+
+    department: str = ""
+    team: str = ""
+    agent: str = ""
+    model: str = ""
+
+    def items(self) -> list[tuple[str, str]]:
+        return [(name, value) for name, value in (("department", self.department), ("team", self.team),
+                                                  ("agent", self.agent), ("model", self.model)) if value]
+
+    def key(self) -> str:
+        return ",".join(f"{name}={value}" for name, value in self.items()) or "all"
+
+
+@dataclass(frozen=True)
+class Driver:
+    """One contributor to an anomaly: what changed (e.g. "model=gpt-4o", "agent=triage") and its $ share."""
+
+    name: str
+    impact_usd: Decimal
+
+
+@dataclass(frozen=True)
+class AnomalyEvent:
+    anomaly_id: str                      # stable across opened -> escalated -> resolved
+    kind: Literal["opened", "escalated", "resolved"]
+    scope: Scope
+    series: str                          # what was measured, e.g. "cost_usd per day"
+    start: datetime                      # when the anomaly began (UTC)
+    detected_at: datetime                # when this state change was detected (UTC)
+    expected_usd: Decimal
+    actual_usd: Decimal
+    impact_usd: Decimal                  # actual - expected over the anomaly so far
+    impact_pct: Decimal
+    severity: Severity
+    drivers: tuple[Driver, ...] = ()     # largest first; messages show the top three
+    root_cause: str = ""                 # shared cause from the detector ("price change: model=x"); groups storms
+    dashboard_path: str = ""             # page for this anomaly; empty = the anomalies page filtered to it
+
+    family = "anomaly"
+
+    @property
+    def event_type(self) -> str:
+        return f"anomaly.{self.kind}"
+
+    @property
+    def event_key(self) -> str:
+        # An escalation to the same severity twice is one event; warning -> critical -> warning are three.
+        return f"anomaly:{self.anomaly_id}:{self.kind}:{self.severity}"
+
+    @property
+    def thread_key(self) -> str:
+        return f"anomaly:{self.anomaly_id}"
+
+    @property
+    def group_key(self) -> str:
+        return f"cause:{self.root_cause}" if self.root_cause else self.thread_key
+
+    def link_path(self) -> str:
+        return self.dashboard_path or "/anomalies?" + urlencode({"anomaly_id": self.anomaly_id})
+
+
+@dataclass(frozen=True)
+class BudgetEvent:
+    scope: Scope
+    period: str                          # budget period, e.g. "2026-03" or "2026-Q1"
+    threshold_pct: Decimal               # the threshold crossed, e.g. 80, 100
+    basis: Literal["actual", "forecast"]  # spent so far, or forecast to be spent by the period end
+    amount_usd: Decimal                  # actual or forecast spend
+    budget_usd: Decimal
+    detected_at: datetime
+    severity: Severity = "warning"
+    runway_date: date | None = None      # when spend reaches the budget at the current rate
+    dashboard_path: str = ""
+
+    family = "budget"
+
+    @property
+    def event_type(self) -> str:
+        return f"budget.{self.basis}"
+
+    @property
+    def event_key(self) -> str:
+        return f"budget:{self.scope.key()}:{self.period}:{self.basis}:{self.threshold_pct.normalize():f}"
+
+    @property
+    def thread_key(self) -> str:
+        return f"budget:{self.scope.key()}:{self.period}"
+
+    @property
+    def group_key(self) -> str:
+        return self.thread_key
+
+    @property
+    def impact_usd(self) -> Decimal:
+        # For gates: the spend at stake. A "$ impact >= 1000" subscription ignores crossings on tiny budgets.
+        return self.amount_usd
+
+    @property
+    def impact_pct(self) -> Decimal:
+        return self.amount_usd / self.budget_usd * 100 if self.budget_usd else Decimal(0)
+
+    def link_path(self) -> str:
+        return self.dashboard_path or "/budgets?" + urlencode(self.scope.items())
+
+
+HealthCheck = Literal["ingest_stale", "unpriced_models", "unallocated_share", "quarantined_rows"]
+
+
+@dataclass(frozen=True)
+class DataHealthEvent:
+    check: HealthCheck
+    subject: str                         # the source, model list or table the check is about
+    value: Decimal                       # hours stale, models unpriced, % unallocated, rows quarantined
+    threshold: Decimal
+    detected_at: datetime
+    severity: Severity = "warning"
+    details: tuple[str, ...] = ()        # e.g. the unpriced model ids
+    scope: Scope = field(default_factory=Scope)
+    dashboard_path: str = "/data_health"
+
+    family = "data_health"
+    impact_usd = None                    # money gates do not apply to data health
+    impact_pct = None
+
+    @property
+    def event_type(self) -> str:
+        return f"data_health.{self.check}"
+
+    @property
+    def event_key(self) -> str:
+        # One alert per check, subject and UTC day: a source stale for three days is reported each day.
+        return f"health:{self.check}:{self.subject}:{self.detected_at.date().isoformat()}"
+
+    @property
+    def thread_key(self) -> str:
+        return f"health:{self.check}:{self.subject}"
+
+    @property
+    def group_key(self) -> str:
+        return f"health:{self.check}"
+
+    def link_path(self) -> str:
+        return self.dashboard_path
+
+
+@dataclass(frozen=True)
+class LatencyEvent:
+    scope: Scope                         # at least the model
+    provider: str
+    window_start: datetime
+    window_end: datetime
+    jitter_ms: Decimal                   # observed jitter (p95 - p50) in the window
+    slo_ms: Decimal                      # the model's jitter SLO
+    detected_at: datetime
+    severity: Severity = "warning"
+    dashboard_path: str = ""
+
+    family = "latency"
+    impact_usd = None
+
+    @property
+    def impact_pct(self) -> Decimal:
+        return (self.jitter_ms - self.slo_ms) / self.slo_ms * 100 if self.slo_ms else Decimal(0)
+
+    @property
+    def event_type(self) -> str:
+        return "latency.jitter"
+
+    @property
+    def event_key(self) -> str:
+        return f"latency:{self.provider}:{self.scope.model}:{self.window_start.isoformat()}"
+
+    @property
+    def thread_key(self) -> str:
+        return f"latency:{self.provider}:{self.scope.model}"
+
+    @property
+    def group_key(self) -> str:
+        # Many models slowing down at once usually means one provider incident.
+        return f"latency:{self.provider}"
+
+    def link_path(self) -> str:
+        return self.dashboard_path or "/latency?" + urlencode({"model": self.scope.model})
+
+
+Event = Union[AnomalyEvent, BudgetEvent, DataHealthEvent, LatencyEvent]
