@@ -40,7 +40,17 @@ def connect(path: str | Path, *, read_only: bool = False, memory_limit: str | No
     if not read_only:
         # Spill beside the warehouse, not in /tmp, so large loads use the same disk the user chose.
         con.execute("SET temp_directory = ?", [str(path.with_suffix(path.suffix + ".tmp"))])
-        con.execute("SET preserve_insertion_order = true")
+        # Order of inserted rows does not matter for raw tables (lineage columns say where a row came from), and
+        # keeping it makes DuckDB buffer large parallel inserts in memory. tabular.py turns it on where it needs
+        # rowid to follow the file.
+        con.execute("SET preserve_insertion_order = false")
+        # Hand freed memory back to the OS promptly: batches come and go, and DuckDB's allocator would otherwise
+        # keep their high-water mark as resident memory for the rest of a long load.
+        con.execute("SET allocator_flush_threshold = '64MB'")
+        con.execute("SET allocator_background_threads = true")
+        # Files are read once per load; caching them in memory only raises the peak.
+        con.execute("SET enable_external_file_cache = false")
+        con.execute("SET write_buffer_row_group_count = 1")
         from costwarden.warehouse import apply_schema  # local import: warehouse imports db
         apply_schema(con)
     return con

@@ -10,19 +10,27 @@ from __future__ import annotations
 
 import itertools
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import ClassVar, Iterable
 
 import duckdb
 
 from costwarden.config import Settings
 from costwarden.faults import checkpoint
-from ingest.identity import hash_salt
+from ingest.connection import RunConnection
+from ingest.identity import hash_salt, hash_sql, principal_role_sql
 from ingest.lines import BadLine
 from ingest.storage import Fetcher, SourceObject
 
 _tmp_names = itertools.count()
+
+
+def _quoted(path: Path) -> str:
+    """A path inside a SQL string literal (COPY ... TO takes no parameter for its file name)."""
+    return str(path).replace("'", "''")
 
 
 def now() -> datetime:
@@ -107,6 +115,16 @@ def _typed_select(columns: list[tuple[str, str, bool]], extra_checks: list[tuple
             f"  from (select s._source_object, s._source_line, {', '.join(texts)} from {{source}} s) t) typed")
 
 
+def _refuse_unpriced(typed: str) -> str:
+    """[ingest] unknown_models = "quarantine": a valid row whose model has no price is refused with the fix."""
+    unpriced = ("_reject_reason is null and not exists (select 1 from ref.price_book p "
+                "where p.provider = t.provider and p.model = t.model)")
+    return (f"select * replace (case when {unpriced} then 'model has no price in the price book; add it under "
+            f"[[prices]] in the config' else _reject_reason end as _reject_reason, "
+            f"case when {unpriced} then 'model' else _reject_field end as _reject_field, "
+            f"case when {unpriced} then model else _reject_value end as _reject_value) from ({typed}) t")
+
+
 REQUEST_CHECKS = [(c, f"{c} < 0", "negative token count") for c in _TOKEN_COLUMNS] + [
     ("status", "status not in ('success', 'error')", "status must be success or error"),
     ("latency_ms", "latency_ms < 0", "negative latency"),
@@ -145,12 +163,16 @@ class LoadContext:
     """Everything an ingestor may touch during one run; all writes happen inside the run's transaction."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, settings: Settings, load_id: str, fmt: str,
-                 fetcher: Fetcher, progress=None):
-        self.con, self.settings, self.load_id, self.format = con, settings, load_id, fmt
+                 fetcher: Fetcher, progress=None, scratch_dir: Path | None = None):
+        self.con = con if isinstance(con, RunConnection) else RunConnection(con)
+        self.settings, self.load_id, self.format = settings, load_id, fmt
         self.fetcher, self.progress = fetcher, progress
         self.counts = Counts()
         self.source_uri = ""
         self.source = None            # the [[sources]] entry when run from the config, else None
+        self._staged: dict = {}       # name -> Arrow table registered as a view (see stage)
+        self.scratch_dir: Path | None = scratch_dir  # this run's scratch folder (see load_requests)
+        self._request_files: list[str] = []
         self.salt = hash_salt(settings.hash_salt_env)
 
     # -- ledger
@@ -194,6 +216,24 @@ class LoadContext:
     def temp_name(self, stem: str) -> str:
         return f"_cw_{stem}_{next(_tmp_names)}"
 
+    def stage(self, stem: str, sql: str, params: dict | None = None) -> str:
+        """Run `sql` and keep its result for this batch as an Arrow-backed view; `unstage` frees it.
+
+        Not a temp table: inside the run's transaction DuckDB keeps even a dropped table's data until commit
+        (it could roll back), so a temp table per batch would grow memory with every batch of a large load.
+        """
+        return self.stage_arrow(stem, self.con.execute(sql, params or {}).to_arrow_table())
+
+    def stage_arrow(self, stem: str, table) -> str:
+        name = self.temp_name(stem)
+        self._staged[name] = table
+        self.con.register(name, table)
+        return name
+
+    def unstage(self, name: str) -> None:
+        if self._staged.pop(name, None) is not None:
+            self.con.unregister(name)
+
     # -- requests
     def load_requests(self, source_sql: str, params: dict | None = None) -> dict[str, "ObjectRows"]:
         """Validate, quarantine, deduplicate and insert requests produced by `source_sql`.
@@ -201,23 +241,23 @@ class LoadContext:
         `source_sql` is a SELECT yielding `_source_object`, `_source_line` and the canonical request columns (any may
         be text). Returns per-object row counts so callers can record the ledger.
         """
-        staged = self.temp_name("requests")
         typed = _typed_select(REQUEST_COLUMNS, REQUEST_CHECKS).replace("{source}", f"({source_sql})")
-        self.con.execute(f"create temp table {staged} as {typed}", params or {})
         if self.settings.ingest.unknown_models == "quarantine":
-            self.con.execute(
-                f"update {staged} set _reject_reason = 'model has no price in the price book; add it under "
-                f"[[prices]] in the config', _reject_field = 'model', _reject_value = model "
-                f"where _reject_reason is null and not exists (select 1 from ref.price_book p "
-                f"where p.provider = {staged}.provider and p.model = {staged}.model)")
+            typed = _refuse_unpriced(typed)
+        staged = self.stage("requests", typed, params)
         self._quarantine_staged(staged)
         # Deduplicate on request id, against everything already loaded (earlier runs AND earlier batches of this
         # run) and, only when the batch repeats an id, within the batch (first line wins). A left join on the
         # existing ids, not `not exists`, which DuckDB plans as a costly delim join.
-        existing = "(select request_id from raw.inference_requests where source_format = $fmt)"
+        existing = "(select request_id from raw.inference_requests where source_format = $fmt"
+        params_existing: dict = {"fmt": self.format}
+        if self._request_files:  # earlier batches of this run, not yet published
+            existing += " union all select request_id from read_parquet($earlier)"
+            params_existing["earlier"] = list(self._request_files)
+        existing += ")"
         dup_by = dict(self.con.execute(
             f"select s._source_object, count(*) from {staged} s join {existing} r on r.request_id = s.request_id "
-            f"where s._reject_reason is null group by 1", {"fmt": self.format}).fetchall())
+            f"where s._reject_reason is null group by 1", params_existing).fetchall())
         repeated_by: dict[str, int] = {}
         first_only = ""
         if self.con.execute(f"select count(*) - count(distinct request_id) from {staged} "
@@ -228,15 +268,19 @@ class LoadContext:
                 f"select _source_object, count(*) from (select _source_object, row_number() over (partition by "
                 f"request_id order by _source_object, _source_line) as n from {staged} s "
                 f"where _reject_reason is null and not exists (select 1 from {existing} r "
-                f"where r.request_id = s.request_id)) where n > 1 group by 1", {"fmt": self.format}).fetchall())
-        names = ", ".join(name for name, _, _ in REQUEST_COLUMNS)
+                f"where r.request_id = s.request_id)) where n > 1 group by 1", params_existing).fetchall())
         selected = ", ".join(f"s.{name}" for name, _, _ in REQUEST_COLUMNS)
+        # New rows go to a Parquet file in this run's scratch folder, not into raw yet: inside one transaction,
+        # DuckDB keeps every insert's partial row groups in memory until commit, which would grow without bound
+        # over a long load. publish_requests() moves them into raw in one statement just before commit.
+        target = self._scratch_file("requests")
         self.con.execute(
-            f"insert into raw.inference_requests (source_format, {names}, _load_id, _source_object, _source_line) "
-            f"select $fmt, {selected}, $load_id, s._source_object, s._source_line from {staged} s "
-            f"left join {existing} r on r.request_id = s.request_id "
-            f"where s._reject_reason is null and r.request_id is null {first_only}",
-            {"fmt": self.format, "load_id": self.load_id}).fetchall()
+            f"copy (select $fmt as source_format, {selected}, $load_id as _load_id, s._source_object, "
+            f"s._source_line from {staged} s left join {existing} r on r.request_id = s.request_id "
+            f"where s._reject_reason is null and r.request_id is null {first_only}) "
+            f"to '{_quoted(target)}' (format parquet)",
+            dict(params_existing, load_id=self.load_id)).fetchall()
+        self._request_files.append(str(target))
         per_object = {uri: ObjectRows(total, rejected,
                                       total - rejected - dup_by.get(uri, 0) - repeated_by.get(uri, 0))
                       for uri, total, rejected in self.con.execute(
@@ -249,8 +293,22 @@ class LoadContext:
         self.counts.rows_loaded += loaded
         self.counts.rows_skipped += valid - loaded
         self._advance(rows=total)
-        self.con.execute(f"drop table {staged}")
+        self.unstage(staged)
         return per_object
+
+    def _scratch_file(self, stem: str) -> Path:
+        if self.scratch_dir is None:
+            self.scratch_dir = Path(tempfile.mkdtemp(prefix="costwarden-scratch-"))
+        self.scratch_dir.mkdir(parents=True, exist_ok=True)
+        return self.scratch_dir / f"{stem}-{next(_tmp_names):06d}.parquet"
+
+    def publish_requests(self) -> None:
+        """Move this run's new requests from the scratch folder into raw, in one statement (inside the run's
+        transaction, so they appear atomically with the ledger and the load record)."""
+        if self._request_files:
+            self.con.execute("insert into raw.inference_requests by name select * from read_parquet($files)",
+                             {"files": list(self._request_files)}).fetchall()
+            self._request_files.clear()
 
     def count_unpriced_requests(self) -> None:
         """Requests loaded by this run whose (provider, model) has no price in the book (once, at the end)."""
@@ -281,9 +339,13 @@ class LoadContext:
         Returns rows loaded. Rows of the delivery that fail validation are quarantined; the rest replace every row
         previously loaded for (dataset, billing_period).
         """
-        staged = self.temp_name("costs")
         typed = _typed_select(COST_COLUMNS, COST_CHECKS).replace("{source}", f"({source_sql})")
-        self.con.execute(f"create temp table {staged} as {typed}", params or {})
+        # Bedrock's IAM principal attribution names the caller; an assumed-role session name is often an e-mail.
+        # Keep the role (it names a workload), and only a salted hash of any other principal.
+        principal = "t.iam_principal"
+        typed = (f"select * replace (coalesce({principal_role_sql(principal)}, {hash_sql(principal)}) "
+                 f"as iam_principal) from ({typed}) t")
+        staged = self.stage("costs", typed, dict(params or {}, salt=self.salt))
         quarantined = self._quarantine_staged(staged)
         self.con.execute("delete from raw.cost_lines where dataset = ? and billing_period = ?",
                          [dataset, billing_period])
@@ -303,7 +365,7 @@ class LoadContext:
         self.counts.rows_read += loaded + quarantined
         self.counts.rows_loaded += loaded
         self._advance(rows=loaded + quarantined)
-        self.con.execute(f"drop table {staged}")
+        self.unstage(staged)
         return loaded
 
 

@@ -176,7 +176,7 @@ class FocusExports(Ingestor):
         """Malformed rows quarantined while staging a delivery that then failed are not part of this run: the
         next run reads the delivery again and quarantines them then."""
         for file in staged:
-            ctx.con.execute(f"drop table if exists {file.table}")
+            drop(ctx, file)
         rejected = sum(file.rejected for file in staged)
         if rejected:
             ctx.con.execute("delete from meta.quarantine where load_id = ? and object_uri in "

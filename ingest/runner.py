@@ -8,11 +8,13 @@ rolled back and then recorded in meta.loads as failed, with the message.
 from __future__ import annotations
 
 import re
+import shutil
 import sys
 import time
 import uuid
 import zlib
 from dataclasses import dataclass
+from pathlib import Path
 
 from costwarden import db, reference
 from costwarden.config import Settings, SourceSettings
@@ -85,7 +87,9 @@ def ingest(settings: Settings, warehouse: str, uri: str, fmt: str | None = None,
         con = db.connect(warehouse, memory_limit=settings.ingest.memory_limit, threads=settings.ingest.threads)
         load_id = new_load_id()
         progress, stop_progress = _progress(show_progress, uri)
-        ctx = LoadContext(con, settings, load_id, cls.format, fetcher, progress)
+        scratch_root = Path(str(warehouse) + ".scratch")
+        shutil.rmtree(scratch_root, ignore_errors=True)  # left by a killed run; we hold the writer lock now
+        ctx = LoadContext(con, settings, load_id, cls.format, fetcher, progress, scratch_root / load_id)
         ctx.source_uri, ctx.source = uri, source
         started_at = now()
         try:
@@ -93,6 +97,7 @@ def ingest(settings: Settings, warehouse: str, uri: str, fmt: str | None = None,
                 reference.refresh(con, settings)
                 cls().run(objects, ctx)
                 if cls.family == "requests":
+                    ctx.publish_requests()
                     ctx.count_unpriced_requests()
                 _record_load(con, ctx, source, uri, started_at, "ok", "; ".join(ctx.counts.failures) or None)
                 checkpoint("ingest:before-commit")
@@ -107,6 +112,7 @@ def ingest(settings: Settings, warehouse: str, uri: str, fmt: str | None = None,
             raise
         finally:
             stop_progress()
+            shutil.rmtree(scratch_root, ignore_errors=True)
         from costwarden.warehouse import build
         build(con, only_views=True)
         con.close()

@@ -131,6 +131,7 @@ class Fetcher:
 
         if self._client is None:
             self._client = s3_client(self._s3)
+        if self._tmp is None:
             self._tmp = tempfile.mkdtemp(prefix="costwarden-s3-")
         bucket, key = split_s3(obj.uri)
         target = Path(self._tmp) / key.replace("/", "__")
@@ -145,5 +146,15 @@ class Fetcher:
                 os.remove(target)
 
     def read_bytes(self, obj: SourceObject) -> bytes:
-        with self.local_path(obj) as path:
-            return path.read_bytes()
+        if not is_s3(obj.uri):
+            return Path(obj.uri).read_bytes()
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        if self._client is None:
+            self._client = s3_client(self._s3)
+        bucket, key = split_s3(obj.uri)
+        try:
+            # One GET into memory: no temp file, and about half the per-object overhead of download_file.
+            return self._client.get_object(Bucket=bucket, Key=key)["Body"].read()
+        except (BotoCoreError, ClientError) as exc:
+            raise SourceError(f"cannot download {obj.uri}: {exc}") from None

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
+import pyarrow as pa
 
 from costwarden.errors import BadInputError
 from ingest.base import LoadContext, now
@@ -26,7 +27,8 @@ from ingest.storage import SourceObject
 
 @dataclass(frozen=True)
 class StagedFile:
-    table: str            # temp table: the file's columns (as named in the file) + _source_object, _source_line
+    table: str            # a view for this batch: the file's columns (as named in the file) + _source_object,
+                          # _source_line; free it with drop()
     columns: list[str]    # the file's own column names, in file order
     rows: int             # rows staged (malformed rows excluded)
     rejected: int         # malformed rows already quarantined and counted as read + quarantined
@@ -53,16 +55,15 @@ def stage_file(ctx: LoadContext, obj: SourceObject, path: Path, kind: str | None
 
 
 def drop(ctx: LoadContext, staged: StagedFile) -> None:
-    ctx.con.execute(f"drop table if exists {staged.table}")
+    ctx.unstage(staged.table)
 
 
 def _stage_parquet(ctx: LoadContext, obj: SourceObject, path: Path) -> StagedFile:
-    table = ctx.temp_name("file")
     try:
-        ctx.con.execute(
-            f"create temp table {table} as select * exclude (file_row_number), "
-            f"cast($uri as varchar) as _source_object, file_row_number + 1 as _source_line "
-            f"from read_parquet($path, file_row_number = true, hive_partitioning = false)",
+        table = ctx.stage(
+            "file", "select * exclude (file_row_number), cast($uri as varchar) as _source_object, "
+            "file_row_number + 1 as _source_line "
+            "from read_parquet($path, file_row_number = true, hive_partitioning = false)",
             {"uri": obj.uri, "path": str(path)})
     except duckdb.Error as exc:
         raise BadInputError(f"{obj.uri} cannot be read as Parquet ({_first_line(exc)}); it may be truncated or "
@@ -71,38 +72,33 @@ def _stage_parquet(ctx: LoadContext, obj: SourceObject, path: Path) -> StagedFil
 
 
 def _stage_csv(ctx: LoadContext, obj: SourceObject, path: Path) -> StagedFile:
-    raw, table = ctx.temp_name("csv_raw"), ctx.temp_name("file")
     rejects, scans = ctx.temp_name("rejects"), ctx.temp_name("scans")
     if path.stat().st_size == 0:
         raise BadInputError(f"{obj.uri} is empty (no header row); re-deliver it.")
+    ctx.con.execute("SET preserve_insertion_order = true")  # rows must come back in file order (line numbers)
     try:
-        ctx.con.execute(
-            f"create temp table {raw} as select * from read_csv($path, header = true, all_varchar = true, "
-            f"store_rejects = true, rejects_table = '{rejects}', rejects_scan = '{scans}', "
-            f"null_padding = false, encoding = 'utf-8')", {"path": str(path)})
+        rows = ctx.con.execute(
+            f"select * from read_csv($path, header = true, all_varchar = true, store_rejects = true, "
+            f"rejects_table = '{rejects}', rejects_scan = '{scans}', null_padding = false, encoding = 'utf-8')",
+            {"path": str(path)}).to_arrow_table()
+        bad = ctx.con.execute(
+            f"select line, min(error_type), min(column_name) from {rejects} group by line order by line").fetchall()
     except duckdb.Error as exc:
         raise BadInputError(f"{obj.uri} cannot be read as CSV ({_first_line(exc)}). Check that it is a CSV with a "
                             "header row, UTF-8 encoded.") from None
-    bad = ctx.con.execute(
-        f"select line, min(error_type), min(column_name) from {rejects} group by line order by line").fetchall()
+    finally:
+        ctx.con.execute("SET preserve_insertion_order = false")
     ctx.con.execute(f"drop table if exists {rejects}")
     ctx.con.execute(f"drop table if exists {scans}")
-    rows = _count(ctx, raw)
-    # rowid is in file order (insertion order is preserved) but, inside a transaction, starts at a large offset
-    # until commit: subtract the minimum. Good row k (0-based, file order) sits on the k-th line >= 2 that was not
-    # rejected. Exact unless a quoted field spans several lines; then later rows are numbered as if each row took
-    # one line.
+    # Good row k (0-based, file order) sits on the k-th line >= 2 that was not rejected. Exact unless a quoted
+    # field spans several lines; then later rows are numbered as if each row took one line.
+    count = rows.num_rows
+    candidates = np.arange(2, count + len(bad) + 2, dtype=np.int64)
     if bad:
-        bad_lines = np.array([b[0] for b in bad], dtype=np.int64)
-        candidates = np.arange(2, rows + len(bad_lines) + 2, dtype=np.int64)
-        lines = candidates[~np.isin(candidates, bad_lines)][:rows]
-        mapping = ctx.temp_name("lines")
-        ctx.con.register(mapping, {"k": np.arange(rows, dtype=np.int64), "line": lines})
-        ctx.con.execute(f"create temp table {table} as select r.*, cast($uri as varchar) as _source_object, "
-                        f"m.line as _source_line from (select rowid - (select min(rowid) from {raw}) as _k, * from {raw}) r "
-                        f"join {mapping} m on m.k = r._k order by r._k", {"uri": obj.uri})
-        ctx.con.execute(f"alter table {table} drop column _k")
-        ctx.con.unregister(mapping)
+        candidates = candidates[~np.isin(candidates, np.array([b[0] for b in bad], dtype=np.int64))]
+    rows = rows.append_column("_source_object", pa.array([obj.uri] * count, pa.string()).dictionary_encode())
+    rows = rows.append_column("_source_line", pa.array(candidates[:count]))
+    if bad:
         at = now()
         ctx.con.executemany(
             "insert into meta.quarantine values (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -110,11 +106,8 @@ def _stage_csv(ctx: LoadContext, obj: SourceObject, path: Path) -> StagedFile:
              for line, kind, column in bad])
         ctx.counts.rows_read += len(bad)
         ctx.counts.rows_quarantined += len(bad)
-    else:
-        ctx.con.execute(f"create temp table {table} as select *, cast($uri as varchar) as _source_object, "
-                        f"rowid - (select min(rowid) from {raw}) + 2 as _source_line from {raw}", {"uri": obj.uri})
-    ctx.con.execute(f"drop table {raw}")
-    return StagedFile(table, _columns(ctx, table), rows, len(bad))
+    table = ctx.stage_arrow("file", rows)
+    return StagedFile(table, _columns(ctx, table), count, len(bad))
 
 
 def _reject_reason(error_type: str) -> str:

@@ -100,7 +100,8 @@ def test_line_items_map_to_focus_vocabulary_and_ai_services(tmp_path, warehouse,
     assert ec2 == [("Compute", "us-east-1", "Hrs", "Hrs", "AWS", "111122223333", "ml-platform", Decimal("0.9557"))]
     bedrock = _rows(warehouse, "select distinct iam_principal, resource_id from raw.cost_lines "
                                "where usage_type = 'USE1-Claude3Haiku-output-tokens'")
-    assert bedrock == [("arn:aws:sts::777788889999:assumed-role/search-app/svc-answer",
+    # the session name (svc-answer) is dropped, only the role is kept: identities are never stored
+    assert bedrock == [("arn:aws:iam::777788889999:role/search-app",
                         "arn:aws:bedrock:us-east-1:777788889999:application-inference-profile/k3x9p2abcd")]
     # quantities only on usage rows; tax rows span the whole month
     assert _rows(warehouse, "select count(*) from raw.cost_lines where consumed_quantity is not null and "
