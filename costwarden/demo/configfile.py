@@ -1,0 +1,70 @@
+"""Writes `costwarden.demo.toml`: the demo's sources, org rules, teams and price entries, as a user would.
+
+The demo ingests through this file (config.load_settings + runner.ingest_configured), so it doubles as a worked
+example of a real configuration.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from costwarden.demo.company import AGENTS, TEAM_DEPARTMENT, team_owner, team_role
+
+CONFIG_NAME = "costwarden.demo.toml"
+SOURCE_PREFIX = "demo-"          # every demo source name starts with it (run.py uses it to spot demo warehouses)
+
+
+def _value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, Decimal)):
+        return format(value, "f") if isinstance(value, Decimal) else str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return json.dumps(str(value))   # a JSON string is a valid TOML basic string
+
+
+def _table(name: str, entries: dict, comment: str = "") -> list[str]:
+    lines = [f"# {comment}"] if comment else []
+    lines.append(f"[[{name}]]")
+    lines += [f"{k} = {_value(v)}" for k, v in entries.items()]
+    return lines + [""]
+
+
+def org_rules() -> list[dict]:
+    """IAM role per team first; then the legacy team name some agents still send; then agent names."""
+    rules = [{"match": "iam_role", "pattern": f"arn:aws:iam::*:role/{team_role(team)}", "team": team,
+              "department": dept, "environment": "prod", "priority": 10}
+             for team, dept in TEAM_DEPARTMENT.items()]
+    rules.append({"match": "metadata", "key": "team", "pattern": "cust-support", "team": "support-automation",
+                  "department": TEAM_DEPARTMENT["support-automation"], "environment": "prod", "priority": 20})
+    rules += [{"match": "agent", "pattern": a.name, "team": a.team, "department": TEAM_DEPARTMENT[a.team],
+               "environment": "prod", "priority": 30} for a in AGENTS]
+    rules += [{"match": "tag", "key": "user_team", "pattern": team, "team": team, "department": dept,
+               "environment": "prod", "priority": 40} for team, dept in TEAM_DEPARTMENT.items()]
+    return rules
+
+
+def write_config(path: Path, *, warehouse: str, sources: list[dict], prices: list[dict], endpoint_url: str,
+                 header: str, hash_salt_env: str) -> Path:
+    lines = [f"# {header}", "# Use it with `costwarden --config <this file> ...`.", "",
+             f"warehouse = {_value(warehouse)}", f"hash_salt_env = {_value(hash_salt_env)}", ""]
+    if endpoint_url:
+        lines += ["[s3]", "# the demo's temporary local S3 server: it stops when `costwarden demo` exits",
+                  f"endpoint_url = {_value(endpoint_url)}", 'region = "us-east-1"', ""]
+    for source in sources:
+        lines += _table("sources", source)
+    for i, rule in enumerate(org_rules()):
+        lines += _table("org_rules", rule, "org mapping: first match by priority wins" if i == 0 else "")
+    for team, dept in TEAM_DEPARTMENT.items():
+        lines += _table("teams", {"team": team, "department": dept, "owner_email": team_owner(team)})
+    for entry in prices:
+        why = ("price change (demo incident)" if entry["effective_from"] > date(2000, 1, 1)
+               else "list price the shipped price book lacks")
+        lines += _table("prices", entry, why)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
