@@ -189,6 +189,15 @@ class LoadContext:
             [obj.uri, obj.etag, obj.size, self.format, dataset, billing_period, version, self.load_id,
              read, loaded, quarantined, status, now()])
 
+    def object_loaded(self, obj: SourceObject, rows: "ObjectRows | None", extra_quarantined: int = 0) -> None:
+        """Ledger entry and counts for one object whose rows went through load_requests; `extra_quarantined` are
+        its rows refused before that (not UTF-8, not JSON, malformed CSV)."""
+        self.record_object(obj, read=(rows.read if rows else 0) + extra_quarantined,
+                           loaded=rows.loaded if rows else 0,
+                           quarantined=(rows.quarantined if rows else 0) + extra_quarantined)
+        self.counts.files_loaded += 1
+        self._advance(files=1)
+
     def skip_object(self, obj: SourceObject) -> None:
         self.counts.files_skipped += 1
         self._advance(files=1)

@@ -190,11 +190,7 @@ class GenericRequestLogs(Ingestor):
     @staticmethod
     def _record(ctx: LoadContext, obj: SourceObject, staged: tabular.StagedFile, rows) -> None:
         tabular.drop(ctx, staged)
-        ctx.record_object(obj, read=(rows.read if rows else 0) + staged.rejected,
-                          loaded=rows.loaded if rows else 0,
-                          quarantined=(rows.quarantined if rows else 0) + staged.rejected)
-        ctx.counts.files_loaded += 1
-        ctx._advance(files=1)
+        ctx.object_loaded(obj, rows, staged.rejected)
 
 
 def _kind(name: str) -> str | None:

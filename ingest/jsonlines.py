@@ -106,10 +106,4 @@ class JsonLinesIngestor(Ingestor):
             except duckdb.Error:  # the transaction is already aborted; the rollback drops the view anyway
                 pass
         for obj, _, not_utf8 in batch:
-            rows = per_object.get(obj.uri)
-            bad = not_utf8 + invalid_by_object.get(obj.uri, 0)
-            ctx.record_object(obj, read=(rows.read if rows else 0) + bad,
-                              loaded=rows.loaded if rows else 0,
-                              quarantined=(rows.quarantined if rows else 0) + bad)
-            ctx.counts.files_loaded += 1
-            ctx._advance(files=1)
+            ctx.object_loaded(obj, per_object.get(obj.uri), not_utf8 + invalid_by_object.get(obj.uri, 0))

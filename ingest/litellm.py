@@ -94,8 +94,4 @@ class LiteLLMSpendLogExport(JsonLinesIngestor):
         rows = per_object.get(obj.uri)
         checkpoint("ingest:after-batch")
         tabular.drop(ctx, staged)
-        ctx.record_object(obj, read=(rows.read if rows else 0) + staged.rejected,
-                          loaded=rows.loaded if rows else 0,
-                          quarantined=(rows.quarantined if rows else 0) + staged.rejected)
-        ctx.counts.files_loaded += 1
-        ctx._advance(files=1)
+        ctx.object_loaded(obj, rows, staged.rejected)

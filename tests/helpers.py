@@ -34,3 +34,12 @@ def snapshot(warehouse: str) -> dict[str, object]:
         return result
     finally:
         con.close()
+
+
+def rows(warehouse: str, sql: str, params: list | None = None) -> list[tuple]:
+    """Run a query on a warehouse read-only and return all rows."""
+    con = duckdb.connect(warehouse, read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()

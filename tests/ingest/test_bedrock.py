@@ -11,15 +11,9 @@ import pytest
 
 from ingest import runner
 from tests.factories import bedrock_key, bedrock_record, write_bedrock_logs
-from tests.helpers import run_cli_process, snapshot
+from tests.helpers import run_cli_process, snapshot, rows as _rows
 
 
-def _rows(warehouse: str, sql: str):
-    con = duckdb.connect(warehouse, read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_folder_loads_every_record_with_tokens_as_logged(tmp_path, warehouse, settings):

@@ -7,13 +7,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from ingest import runner
 from ingest.cur2 import Cur2
 from tests.cur_factory import billed_total, cur_lines, expected_effective, write_cur2
-from tests.helpers import run_cli_process, snapshot
+from tests.helpers import run_cli_process, snapshot, rows as _rows
 
 MAY, JUNE = date(2024, 5, 1), date(2024, 6, 1)
 EXEC_A = "2024-05-18T20:16:37.306Z-3695a728-d559-40bd-ac30-ffc97b552489"
@@ -21,12 +20,6 @@ EXEC_B = "2024-05-19T06:02:11.481Z-9b1f0c2e-77aa-4c51-8e0d-1f2a3b4c5d6e"
 EXEC_OLD = "20240517T053621Z-0c4d9e8f-1a2b-4c3d-9e8f-0a1b2c3d4e5f"
 
 
-def _rows(warehouse: str, sql: str, params=None):
-    con = duckdb.connect(warehouse, read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def _period_totals(warehouse: str) -> dict[date, tuple[int, Decimal]]:

@@ -14,7 +14,7 @@ import pytest
 from ingest import runner
 from ingest.cur_common import snake, tag_key_sql
 from tests.cur_factory import billed_total, cur_lines, expected_effective, write_athena, write_cur2, write_legacy
-from tests.helpers import run_cli_process, snapshot
+from tests.helpers import run_cli_process, snapshot, rows as _rows
 
 MAY, JUNE = date(2024, 5, 1), date(2024, 6, 1)
 ASSEMBLY_A = "1f2e3d4c-5b6a-4789-9abc-def012345678"
@@ -23,12 +23,6 @@ ASSEMBLY_OLD = "0c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f"
 REPORT = "cur/acme-cur"
 
 
-def _rows(warehouse: str, sql: str, params=None):
-    con = duckdb.connect(warehouse, read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def _period_totals(warehouse: str) -> dict[date, tuple[int, Decimal]]:

@@ -9,12 +9,11 @@ import shutil
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
-import duckdb
 import pytest
 
 from ingest import runner
 from tests import focus_factory as f
-from tests.helpers import run_cli_process, snapshot
+from tests.helpers import run_cli_process, snapshot, rows as _rows
 
 JUNE, JULY, MAY = date(2025, 6, 1), date(2025, 7, 1), date(2025, 5, 1)
 # Each provider's rows in several versions and formats (AWS exports only 1.0 and 1.2).
@@ -23,12 +22,6 @@ _PROVIDER_FOR = {("1.0", "csv"): "gcp", ("1.0", "csv.gz"): "oci", ("1.0", "parqu
                  ("1.2", "csv"): "oci", ("1.2", "csv.gz"): "azure", ("1.2", "parquet"): "aws"}
 
 
-def _rows(warehouse: str, sql: str, params: list | None = None):
-    con = duckdb.connect(warehouse, read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def _billed(warehouse: str, dataset_like: str = "%") -> dict[date, Decimal]:

@@ -18,18 +18,12 @@ import pytest
 from costwarden.config import load_settings
 from costwarden.errors import ConfigError
 from ingest import runner
-from tests.helpers import snapshot
+from tests.helpers import snapshot, rows as _rows
 
 START = datetime(2025, 6, 1, 9, tzinfo=timezone.utc)
 PROMPT, RESPONSE = "PROMPT-SECRET: draft the layoff memo", "RESPONSE-SECRET: Dear team"
 
 
-def _rows(warehouse: str, sql: str):
-    con = duckdb.connect(warehouse, read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def gateway_log(n: int, *, seed: int = 1, start: datetime = START) -> list[dict]:

@@ -10,7 +10,7 @@ import pytest
 
 from costwarden.errors import ConfigError, SourceError
 from ingest import litellm_db, runner
-from tests.helpers import run_cli_process, snapshot
+from tests.helpers import run_cli_process, snapshot, rows as _rows
 from tests.ingest.conftest import SECRETS, spend_log, spend_logs, uncached_input
 
 # Each test talks to the session's PostgreSQL server (about a second to start, a fresh database per test).
@@ -19,12 +19,6 @@ pytestmark = pytest.mark.slow
 START = datetime(2025, 6, 1, 9, 0)
 
 
-def _rows(warehouse: str, sql: str, params=None):
-    con = duckdb.connect(warehouse, read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def _watermark(warehouse: str):

@@ -13,6 +13,7 @@ import pytest
 from costwarden.config import SourceSettings
 from ingest import runner
 from tests.ingest.conftest import SECRETS, api_json, spend_log, spend_logs, uncached_input
+from tests.helpers import rows as _rows
 
 START = datetime(2025, 6, 1, 9, 0)
 EXPORTS = {"json_array": ("spend_logs.json", "export_json_array"),
@@ -25,12 +26,6 @@ COMPARED = ("request_id, occurred_at, trace_id, agent, application, operation, p
             "reported_cost, metadata")
 
 
-def _rows(warehouse: str, sql: str):
-    con = duckdb.connect(warehouse, read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def _mapped(warehouse: str):

@@ -11,15 +11,9 @@ import duckdb
 from ingest import runner
 from tests.otel_factory import (PROMPT_MARKER, RESPONSE_MARKER, START, agent_run, chat_span, export_request,
                                 new_id, span, write_collector_lines, write_document)
-from tests.helpers import snapshot
+from tests.helpers import snapshot, rows as _rows
 
 
-def _rows(warehouse: str, sql: str):
-    con = duckdb.connect(warehouse, read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def _chat_doc(rng: random.Random, **chat_kwargs) -> dict:
