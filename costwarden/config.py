@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from alerts.settings import AlertSettings
 from costwarden.errors import ConfigError
+from models.attribution.settings import CapacityRule, SharedCostRule
 
 DEFAULT_WAREHOUSE = "costwarden.duckdb"
 
@@ -112,6 +113,10 @@ class Settings(_Strict):
     org_rules: list[OrgRule] = Field(default_factory=list)
     teams: list[OrgUnit] = Field(default_factory=list)
     prices: list[PriceOverride] = Field(default_factory=list)
+    # Hourly-billed shared capacity (provisioned throughput, endpoints, GPU instances) and how to split it.
+    capacity: list[CapacityRule] = Field(default_factory=list)
+    # Shared overhead (support, tax, non-AI services) and how to split it across teams.
+    shared_costs: list[SharedCostRule] = Field(default_factory=list)
     # Alerts: channels, subscriptions, cooldown, grouping and delivery retries (see [alerts]).
     alerts: AlertSettings = Field(default_factory=AlertSettings)
 
@@ -134,7 +139,8 @@ def _env_overrides(environ: dict[str, str]) -> dict:
             continue
         path = name[len(_ENV_PREFIX):].lower().split("__")
         # Only names of settings count (COSTWARDEN_HASH_SALT, COSTWARDEN_CONFIG, ... are not settings).
-        if path[0] not in Settings.model_fields or path[0] in {"sources", "org_rules", "teams", "prices"}:
+        if path[0] not in Settings.model_fields or path[0] in {"sources", "org_rules", "teams", "prices", "capacity",
+                                                                 "shared_costs"}:
             continue
         target = overrides
         for part in path[:-1]:

@@ -33,6 +33,7 @@ def shipped_price_book() -> Path:
 def refresh(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     refresh_price_book(con, settings)
     refresh_org_rules(con, settings)
+    refresh_attribution(con, settings)
 
 
 def refresh_price_book(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
@@ -124,3 +125,37 @@ def refresh_org_rules(con: duckdb.DuckDBPyConnection, settings: Settings) -> Non
                      rule.team or None, rule.department or None, rule.environment or None))
     if rows:
         con.executemany("insert into ref.org_rules values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+# ---- attribution ---------------------------------------------------------------------------------------------------
+
+def refresh_attribution(con: duckdb.DuckDBPyConnection, settings, capacity=None, shared_costs=None) -> None:
+    """Load the Bedrock usage-type tables and the [[capacity]] / [[shared_costs]] rules into ref.
+
+    The rules come from `settings.capacity` / `settings.shared_costs` once the config has them (models/attribution/
+    settings.py); until then callers (and tests) pass them in directly.
+    """
+    data = Path(str(resources.files("costwarden") / "data"))
+    con.execute("delete from ref.bedrock_usage_types")
+    con.execute("insert into ref.bedrock_usage_types select usage_model, provider, model "
+                "from read_csv(?, header = true, all_varchar = true)", [str(data / "bedrock_usage_types.csv")])
+    con.execute("delete from ref.aws_region_prefixes")
+    con.execute("insert into ref.aws_region_prefixes select prefix, region "
+                "from read_csv(?, header = true, all_varchar = true)", [str(data / "aws_region_prefixes.csv")])
+    capacity = getattr(settings, "capacity", []) if capacity is None else capacity
+    shared_costs = getattr(settings, "shared_costs", []) if shared_costs is None else shared_costs
+    con.execute("delete from ref.capacity")
+    rows = [(order, c.name, glob_to_like(c.resource_id), glob_to_like(c.serves_model) if c.serves_model else "",
+             c.split_by, c.capacity_per_hour, c.idle_policy, c.owner_team or None, c.owner_department or None)
+            for order, c in enumerate(capacity or [])]
+    if rows:
+        con.executemany("insert into ref.capacity values (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    con.execute("delete from ref.shared_costs")
+    con.execute("delete from ref.shared_cost_shares")
+    rules = [(order, r.name, r.match, glob_to_like(r.pattern), r.method) for order, r in enumerate(shared_costs or [])]
+    shares = [(r.name, team, r.departments.get(team) or None, pct)
+              for r in shared_costs or [] for team, pct in r.fixed_shares.items()]
+    if rules:
+        con.executemany("insert into ref.shared_costs values (?, ?, ?, ?, ?)", rules)
+    if shares:
+        con.executemany("insert into ref.shared_cost_shares values (?, ?, ?, ?)", shares)

@@ -27,10 +27,27 @@ def _setting_paths(model: type[BaseModel], prefix: str = "") -> set[str]:
     return paths
 
 
+def _dict_fields(model: type[BaseModel]) -> set[str]:
+    """Names of settings whose value is a table (dict): in the file they are one setting, not a section."""
+    names = set()
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if getattr(annotation, "__origin__", None) is dict:
+            names.add(name)
+        inner = getattr(annotation, "__args__", (annotation,))[0] if getattr(annotation, "__origin__", None) is list \
+            else annotation
+        if isinstance(inner, type) and issubclass(inner, BaseModel):
+            names |= _dict_fields(inner)
+    return names
+
+
+DICT_FIELDS = _dict_fields(Settings)
+
+
 def _file_paths(data: dict, prefix: str = "") -> set[str]:
     paths = set()
     for key, value in data.items():
-        if isinstance(value, dict) and key != "column_map":
+        if isinstance(value, dict) and key not in DICT_FIELDS:
             paths |= _file_paths(value, f"{prefix}{key}.")
         elif isinstance(value, list) and value and isinstance(value[0], dict):
             for item in value:

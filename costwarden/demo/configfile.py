@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from costwarden.demo.company import AGENTS, TEAM_DEPARTMENT, team_owner, team_role
+from costwarden.demo.company import PROVISIONED_MODEL_ARN, AGENTS, TEAM_DEPARTMENT, team_owner, team_role
 
 CONFIG_NAME = "costwarden.demo.toml"
 SOURCE_PREFIX = "demo-"          # every demo source name starts with it (run.py uses it to spot demo warehouses)
@@ -48,6 +48,10 @@ def org_rules() -> list[dict]:
     return rules
 
 
+# What the demo's provisioned-throughput unit could serve in an hour (one model unit, in tokens).
+PROVISIONED_TOKENS_PER_HOUR = 200_000
+
+
 def write_config(path: Path, *, warehouse: str, sources: list[dict], prices: list[dict], endpoint_url: str,
                  header: str, hash_salt_env: str) -> Path:
     lines = [f"# {header}", "# Use it with `costwarden --config <this file> ...`.", "",
@@ -61,6 +65,13 @@ def write_config(path: Path, *, warehouse: str, sources: list[dict], prices: lis
         lines += _table("org_rules", rule, "org mapping: first match by priority wins" if i == 0 else "")
     for team, dept in TEAM_DEPARTMENT.items():
         lines += _table("teams", {"team": team, "department": dept, "owner_email": team_owner(team)})
+    lines += _table("capacity", {
+        "name": "content-moderation-pt", "resource_id": PROVISIONED_MODEL_ARN, "serves_model": PROVISIONED_MODEL_ARN,
+        "split_by": "tokens", "capacity_per_hour": PROVISIONED_TOKENS_PER_HOUR, "idle_policy": "central"},
+        "hourly provisioned throughput: split by tokens used, the unused share stays visible as __idle__")
+    for name, match, pattern in (("aws-support", "service_code", "AWSSupport*"), ("tax", "charge_category", "Tax")):
+        lines += _table("shared_costs", {"name": name, "match": match, "pattern": pattern, "method": "proportional"},
+                        "overhead split in proportion to each team's GenAI spend" if name == "aws-support" else "")
     for entry in prices:
         why = ("price change (demo incident)" if entry["effective_from"] > date(2000, 1, 1)
                else "list price the shipped price book lacks")

@@ -5,6 +5,7 @@ through the same code path as a real bucket. Dummy credentials are set for the r
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -42,6 +43,8 @@ def local_s3() -> Iterator[str]:
     except ImportError:
         raise CostwardenError("the demo's local S3 server needs moto: pip install 'moto[server]', or run "
                               "`costwarden demo --local DIR` to use a folder instead.") from None
+    # The server's HTTP access log (one line per request, thousands in a demo) is noise for the user.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     with dummy_credentials():
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()

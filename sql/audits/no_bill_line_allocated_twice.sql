@@ -1,0 +1,24 @@
+-- Each billing cost line takes exactly one allocation route: returns lines routed twice or not at all, and pots whose
+-- allocated amounts do not add up to the pot to the last 1e-10.
+select 'line routed ' || cast(count(r.line_key) as varchar) || ' times' as problem, l.line_key
+from (
+    select dataset || '|' || cast(billing_period as varchar) || '|' || _source_object || '|'
+        || coalesce(cast(_source_row as varchar), '') as line_key
+    from staging.stg_cost_lines
+) as l
+left join intermediate.int_cost_line_routes as r on r.line_key = l.line_key
+group by l.line_key
+having count(r.line_key) <> 1
+
+union all
+
+select 'pot allocated ' || cast(sum(billed_cost) as varchar) || ' of ' || cast(max(pot_billed_cost) as varchar),
+    pot_id
+from (
+    select a.pot_id, a.billed_cost, c.pot_billed_cost
+    from intermediate.int_genai_allocated as a
+    inner join (select distinct pot_id, pot_billed_cost from intermediate.int_genai_claims) as c
+        on c.pot_id = a.pot_id
+) as p
+group by pot_id
+having sum(billed_cost) <> max(pot_billed_cost)

@@ -1,0 +1,229 @@
+-- Claims on the GenAI pots (token usage, capacity hours, unattributable GenAI lines, team-tagged lines): who gets a
+-- share of each pot, with an integer weight. int_genai_allocated turns weights into exact amounts.
+-- grain: pot_id, claim_key
+-- materialized: table
+
+-- Weights are integers (HUGEINT) so apportionment can be exact: token claims weigh their estimate in units of
+-- 1e-10 USD (their tokens when any request of the pot is unpriced); capacity claims weigh tokens or busy
+-- milliseconds times 3600, and the idle claim the unused capacity on the same scale (capacity_per_hour x seconds).
+with
+
+routes as (
+    select * from intermediate.int_cost_line_routes
+),
+
+pots as (
+    select
+        pot_id,
+        route,
+        min(charge_date) as day,
+        min(charge_period_start) as period_start,
+        max(charge_period_end) as period_end,
+        billing_currency,
+        max(sub_account_id) as account_id,
+        max(usage_region) as region,
+        max(usage_model) as model,
+        max(token_type) as token_type,
+        max(capacity_rule) as capacity_rule,
+        max(team) as team,
+        max(department) as department,
+        max(environment) as environment,
+        max(region_id) as line_region,
+        max(unallocated_reason) as unallocated_reason,
+        bool_or(is_genai) as is_genai,
+        sum(billed_cost) as billed_cost,
+        sum(effective_cost) as effective_cost
+    from routes
+    where route in ('tokens', 'capacity', 'direct', 'unallocated')
+    group by pot_id, route, billing_currency
+),
+
+requests as (
+    select * from intermediate.int_requests_priced
+),
+
+token_matches as (
+    select
+        p.pot_id,
+        r.source_format,
+        r.request_id,
+        r.team,
+        r.department,
+        r.agent,
+        r.model,
+        r.environment,
+        r.region,
+        t.token_type,
+        t.tokens,
+        t.estimated_cost,
+        count(*) filter (where t.estimated_cost is null) over (partition by p.pot_id) as unpriced_in_pot
+    from pots as p
+    inner join requests as r
+        on r.occurred_at >= p.period_start
+        and r.occurred_at < p.period_end
+        and r.account_id = p.account_id
+        and r.region = p.region
+        and r.model = p.model
+    inner join intermediate.int_request_tokens as t
+        on t.source_format = r.source_format
+        and t.request_id = r.request_id
+        and t.token_type = p.token_type
+        and t.tokens > 0
+    where p.route = 'tokens'
+),
+
+token_claims as (
+    select
+        pot_id,
+        source_format || '|' || request_id || '|' || token_type as claim_key,
+        case
+            when unpriced_in_pot = 0 then cast(estimated_cost * 10000000000 as hugeint)
+            else cast(tokens as hugeint)
+        end as weight,
+        'tokens' as cost_kind,
+        team, department, agent, model, environment, region,
+        source_format || '|' || request_id as request_key,
+        case when token_type = 'input' then tokens else 0 end as input_tokens,
+        case when token_type = 'output' then tokens else 0 end as output_tokens,
+        case when token_type = 'cache_read' then tokens else 0 end as cache_read_tokens,
+        case when token_type = 'cache_write' then tokens else 0 end as cache_write_tokens,
+        estimated_cost,
+        cast(null as varchar) as reason
+    from token_matches
+),
+
+unmatched_token_claims as (
+    select
+        p.pot_id, '__unallocated__' as claim_key, cast(1 as hugeint) as weight, 'unallocated' as cost_kind,
+        '__unallocated__' as team, '__unallocated__' as department, cast(null as varchar) as agent,
+        p.model, p.environment, p.region, cast(null as varchar) as request_key,
+        0 as input_tokens, 0 as output_tokens, 0 as cache_read_tokens, 0 as cache_write_tokens,
+        cast(null as decimal(38, 10)) as estimated_cost, 'no matching requests' as reason
+    from pots as p
+    where p.route = 'tokens' and not exists (select 1 from token_matches as m where m.pot_id = p.pot_id)
+),
+
+capacity_pots as (
+    select
+        p.*,
+        c.name as capacity_name,
+        c.serves_like,
+        c.split_by,
+        c.idle_policy,
+        c.owner_team,
+        c.owner_department,
+        -- capacity for the line's period on the weight scale (x 3600 instead of dividing seconds by 3600)
+        cast(round(c.capacity_per_hour * (epoch(p.period_end) - epoch(p.period_start))
+                   * case when c.split_by = 'busy_time' then 1000 else 1 end) as hugeint) as capacity_weight
+    from pots as p
+    inner join ref.capacity as c on c.rule_order = p.capacity_rule
+    where p.route = 'capacity'
+),
+
+-- one claim per request served by the resource in the line's period
+capacity_use as (
+    select
+        p.pot_id,
+        r.source_format || '|' || r.request_id as request_key,
+        r.team, r.department, r.agent, r.model, r.environment, r.region,
+        r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_write_tokens,
+        r.estimated_cost,
+        3600 * case
+            when p.split_by = 'busy_time' then cast(round(coalesce(r.latency_ms, 0)) as hugeint)
+            else cast(r.input_tokens + r.output_tokens + r.cache_read_tokens + r.cache_write_tokens as hugeint)
+        end as used_weight
+    from capacity_pots as p
+    inner join requests as r
+        on r.model_id like p.serves_like escape '\'
+        and r.occurred_at >= p.period_start
+        and r.occurred_at < p.period_end
+),
+
+capacity_totals as (
+    select p.pot_id, coalesce(sum(u.used_weight), 0) as used_weight
+    from capacity_pots as p
+    left join capacity_use as u on u.pot_id = p.pot_id
+    group by p.pot_id
+),
+
+capacity_claims as (
+    select
+        u.pot_id,
+        u.request_key as claim_key,
+        u.used_weight as weight,
+        'capacity' as cost_kind,
+        u.team, u.department, u.agent, u.model, u.environment, u.region,
+        u.request_key,
+        u.input_tokens, u.output_tokens, u.cache_read_tokens, u.cache_write_tokens,
+        u.estimated_cost,
+        cast(null as varchar) as reason
+    from capacity_use as u
+),
+
+idle_claims as (
+    select
+        p.pot_id,
+        '~idle' as claim_key,
+        case
+            when p.idle_policy = 'proportional' then case when t.used_weight = 0 then cast(1 as hugeint) else 0 end
+            else greatest(p.capacity_weight - t.used_weight, 0)
+        end as weight,
+        'idle' as cost_kind,
+        -- proportional with no use at all in the hour: the owner if there is one, else the central bucket
+        case when p.idle_policy in ('owner', 'proportional') and p.owner_team is not null
+            then p.owner_team else '__idle__' end as team,
+        case when p.idle_policy in ('owner', 'proportional') and p.owner_team is not null
+            then coalesce(p.owner_department, '__unmapped__') else '__idle__' end as department,
+        cast(null as varchar) as agent,
+        cast(null as varchar) as model,
+        p.environment,
+        p.line_region as region,
+        cast(null as varchar) as request_key,
+        0, 0, 0, 0,
+        cast(null as decimal(38, 10)),
+        'idle capacity of ' || p.capacity_name as reason
+    from capacity_pots as p
+    inner join capacity_totals as t on t.pot_id = p.pot_id
+),
+
+line_claims as (
+    select
+        pot_id,
+        route as claim_key,
+        cast(1 as hugeint) as weight,
+        route as cost_kind,
+        case when route = 'direct' then team else '__unallocated__' end as team,
+        case when route = 'direct' then department else '__unallocated__' end as department,
+        cast(null as varchar) as agent,
+        model,
+        environment,
+        coalesce(region, line_region) as region,
+        cast(null as varchar) as request_key,
+        0, 0, 0, 0,
+        cast(null as decimal(38, 10)),
+        unallocated_reason as reason
+    from pots
+    where route in ('direct', 'unallocated')
+),
+
+claims as (
+    select * from token_claims
+    union all select * from unmatched_token_claims
+    union all select * from capacity_claims
+    union all select * from idle_claims where weight > 0    -- no idle row for a fully used hour
+    union all select * from line_claims
+),
+
+final as (
+    select
+        c.*,
+        p.day,
+        p.billing_currency,
+        p.billed_cost as pot_billed_cost,
+        p.effective_cost as pot_effective_cost,
+        p.is_genai
+    from claims as c
+    inner join pots as p on p.pot_id = c.pot_id
+)
+
+select * from final

@@ -1,0 +1,67 @@
+"""Property: whatever the bills and logs (empty days, requests without bills, bills without requests, several
+currencies, idle capacity, credits), allocated billed and effective cost equal the bill per day and currency."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from models.attribution import CapacityRule, SharedCostRule
+from tests.attribution.builders import add_line, add_request, build, new_warehouse, rows
+
+START = datetime(2026, 10, 1)
+PT_ARN = "arn:aws:bedrock:us-east-1:111122223333:provisioned-model/pt1"
+CAPACITY = [CapacityRule(name="pt", resource_id=PT_ARN, serves_model=PT_ARN, capacity_per_hour=5000)]
+SHARED = [SharedCostRule(name="support", match="service_code", pattern="AWSSupport*", method="proportional")]
+
+money = st.decimals(min_value=Decimal("-5"), max_value=Decimal("50"), places=10, allow_nan=False,
+                    allow_infinity=False)
+hour = st.integers(min_value=0, max_value=3 * 24 - 1)          # three days, some of them empty
+request = st.tuples(hour, st.sampled_from(["a", "b", "c"]), st.integers(0, 5000), st.booleans())
+line = st.tuples(hour, st.sampled_from(["tokens", "capacity", "support", "storage"]), money, money,
+                 st.sampled_from(["USD", "EUR"]))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(requests=st.lists(request, max_size=8), lines=st.lists(line, max_size=8))
+def test_allocated_equals_billed_per_day_and_currency(tmp_path_factory, requests, lines):
+    con = new_warehouse(str(tmp_path_factory.mktemp("prop") / "w.duckdb"))
+    try:
+        for at, team, tokens, provisioned in requests:
+            when = START + timedelta(hours=at, minutes=7)
+            if provisioned:
+                add_request(con, when, team=team, model=PT_ARN, model_id=PT_ARN, input_tokens=tokens)
+            else:
+                add_request(con, when, team=team, input_tokens=tokens)
+        for at, kind, billed, effective, currency in lines:
+            when = START + timedelta(hours=at)
+            if kind == "tokens":
+                add_line(con, when, billed, effective, currency=currency)
+            elif kind == "capacity":
+                add_line(con, when, billed, effective, currency=currency, resource_id=PT_ARN,
+                         usage_type="USE1-ProvisionedThroughput-NovaLite-NoCommit")
+            elif kind == "support":
+                add_line(con, when, billed, effective, currency=currency, usage_type="Dollar",
+                         service_code="AWSSupportBusiness", charge_category="Purchase", hours=24)
+            else:
+                add_line(con, when, billed, effective, currency=currency, usage_type="TimedStorage-ByteHrs",
+                         service_code="AmazonS3")
+        assert build(con, capacity=CAPACITY, shared_costs=SHARED) == []
+        billed = rows(con, "select charge_date, billing_currency, sum(billed_cost), sum(effective_cost) "
+                           "from staging.stg_cost_lines group by all order by all")
+        allocated = rows(con, "select day, billing_currency, sum(billed_cost), sum(effective_cost) "
+                              "from marts.allocated_cost where cost_kind <> 'estimated_unbilled' "
+                              "group by all order by all")
+        assert allocated == billed
+        # every request with tokens is accounted for once: billed as tokens/capacity, or estimated_unbilled
+        counted = rows(con, "select count(distinct request_key) from intermediate.int_genai_claims "
+                            "where request_key is not null")[0][0]
+        unbilled = rows(con, "select coalesce(sum(requests), 0) from marts.allocated_cost "
+                             "where cost_kind = 'estimated_unbilled'")[0][0]
+        with_tokens = sum(1 for r in requests if r[2] > 0)
+        assert with_tokens <= counted + unbilled
+    finally:
+        con.close()
