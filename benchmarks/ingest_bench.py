@@ -63,7 +63,7 @@ def compare(label: str, work: Path, raw_code: str, source: str, fmt: str, rows: 
 
 
 def _glob(source: str, fmt: str) -> str:
-    return f"{source}/**/*.json.gz" if fmt == "bedrock" else f"{source}/**/data/**/*.parquet"
+    return f"{source}/**/*.json.gz" if fmt == "bedrock" else f"{source}/**/*.parquet"
 
 
 def _print(r: dict) -> None:

@@ -33,7 +33,7 @@ class IngestSettings(_Strict):
     # (visible in `costwarden loads` and data health); "quarantine" refuses the row with a reason.
     unknown_models: Literal["flag", "quarantine"] = "flag"
     # Line-format files are parsed in batches of about this many uncompressed bytes, which bounds memory.
-    batch_bytes: int = Field(default=128 * 1024 * 1024, gt=0)
+    batch_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
     # DuckDB memory limit during loads; beyond it DuckDB spills to a temp folder beside the warehouse.
     memory_limit: str = "2GB"
     # DuckDB worker threads (0 = one per core).

@@ -173,6 +173,7 @@ class LoadContext:
         self._staged: dict = {}       # name -> Arrow table registered as a view (see stage)
         self.scratch_dir: Path | None = scratch_dir  # this run's scratch folder (see load_requests)
         self._request_files: list[str] = []
+        self._seen_ids: str | None = None  # temp table of request ids this run has written so far
         self.salt = hash_salt(settings.hash_salt_env)
 
     # -- ledger
@@ -260,9 +261,8 @@ class LoadContext:
         # existing ids, not `not exists`, which DuckDB plans as a costly delim join.
         existing = "(select request_id from raw.inference_requests where source_format = $fmt"
         params_existing: dict = {"fmt": self.format}
-        if self._request_files:  # earlier batches of this run, not yet published
-            existing += " union all select request_id from read_parquet($earlier)"
-            params_existing["earlier"] = list(self._request_files)
+        if self._seen_ids:  # ids written by earlier batches of this run (not yet published)
+            existing += f" union all select request_id from {self._seen_ids}"
         existing += ")"
         dup_by = dict(self.con.execute(
             f"select s._source_object, count(*) from {staged} s join {existing} r on r.request_id = s.request_id "
@@ -287,9 +287,16 @@ class LoadContext:
             f"copy (select $fmt as source_format, {selected}, $load_id as _load_id, s._source_object, "
             f"s._source_line from {staged} s left join {existing} r on r.request_id = s.request_id "
             f"where s._reject_reason is null and r.request_id is null {first_only}) "
-            f"to '{_quoted(target)}' (format parquet)",
+            f"to '{_quoted(target)}' (format parquet, compression uncompressed)",
             dict(params_existing, load_id=self.load_id)).fetchall()
         self._request_files.append(str(target))
+        # Remember this batch's ids for the next batches' dedup: one small in-memory table of ids for the run,
+        # rather than re-reading every earlier scratch file per batch (quadratic over a long load).
+        if self._seen_ids is None:
+            self._seen_ids = self.temp_name("seen_ids")
+            self.con.execute(f"create temp table {self._seen_ids} (request_id varchar)")
+        self.con.execute(f"insert into {self._seen_ids} select request_id from read_parquet($file)",
+                         {"file": str(target)})
         per_object = {uri: ObjectRows(total, rejected,
                                       total - rejected - dup_by.get(uri, 0) - repeated_by.get(uri, 0))
                       for uri, total, rejected in self.con.execute(
@@ -354,7 +361,12 @@ class LoadContext:
         principal = "t.iam_principal"
         typed = (f"select * replace (coalesce({principal_role_sql(principal)}, {hash_sql(principal)}) "
                  f"as iam_principal) from ({typed}) t")
-        staged = self.stage("costs", typed, dict(params or {}, salt=self.salt))
+        # Staged as a scratch Parquet file, streamed: a month of a large bill as one in-memory table would not fit
+        # the memory budget.
+        target = self._scratch_file("costs")
+        self.con.execute(f"copy ({typed}) to '{_quoted(target)}' (format parquet, compression uncompressed)",
+                         dict(params or {}, salt=self.salt)).fetchall()
+        staged = f"read_parquet('{_quoted(target)}')"
         quarantined = self._quarantine_staged(staged)
         self.con.execute("delete from raw.cost_lines where dataset = ? and billing_period = ?",
                          [dataset, billing_period])
@@ -374,7 +386,7 @@ class LoadContext:
         self.counts.rows_read += loaded + quarantined
         self.counts.rows_loaded += loaded
         self._advance(rows=loaded + quarantined)
-        self.unstage(staged)
+        target.unlink(missing_ok=True)
         return loaded
 
 
