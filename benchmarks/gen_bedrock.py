@@ -25,10 +25,11 @@ def generate(root: Path, records: int, per_file: int = 100_000) -> list[Path]:
             f"2026/01/{1 + hour // 24:02d}/{hour % 24:02d}"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"bench-{index:05d}.json.gz"
+        quoted = str(path).replace("'", "''")  # COPY's file name cannot be a parameter; values are
         con.execute(f"""
             copy (
               select 'ModelInvocationLog' as schemaType, '1.0' as schemaVersion,
-                strftime(timestamp '2026-01-01' + interval (({hour} * 3600) + (i % 3600)) second,
+                strftime(timestamp '2026-01-01' + interval (($hour * 3600) + (i % 3600)) second,
                          '%Y-%m-%dT%H:%M:%SZ') as timestamp,
                 '111122223333' as accountId,
                 {{'arn': 'arn:aws:sts::111122223333:assumed-role/team-' || (i % 12) || '-app/user' || (i % 997)}}
@@ -43,8 +44,8 @@ def generate(root: Path, records: int, per_file: int = 100_000) -> list[Path]:
                 {{'outputContentType': 'application/json', 'outputTokenCount': 20 + (i * 104729) % 900}} as output,
                 {{'team': 'team-' || (i % 12), 'agent': 'agent-' || (i % 20), 'task_type': 'qa',
                   'trace_id': 'run-' || (i // 5)}} as requestMetadata
-              from range({start}, {start + count}) t(i)
-            ) to '{path}' (format json, compression gzip)""")
+              from range($start, $stop) t(i)
+            ) to '{quoted}' (format json, compression gzip)""", {"hour": hour, "start": start, "stop": start + count})
         files.append(path)
     con.close()
     return files

@@ -25,6 +25,7 @@ def generate(root: Path, lines: int, files: int = 4) -> list[Path]:
     for index in range(files):
         start, stop = index * per_file, min(lines, (index + 1) * per_file)
         path = data / f"{EXPORT}-{index + 1:05d}.snappy.parquet"
+        quoted = str(path).replace("'", "''")  # COPY's file name cannot be a parameter; values are
         con.execute(f"""
             copy (
               select
@@ -63,8 +64,8 @@ def generate(root: Path, lines: int, files: int = 4) -> list[Path]:
                 map(['user_team', 'user_env'], ['team-' || (i % 12), 'prod']) as resource_tags,
                 map(['user_team'], ['team-' || (i % 12)]) as tags,
                 map(['cost_center'], ['cc-' || (i % 4)]) as cost_category
-              from range({start}, {stop}) t(i)
-            ) to '{path}' (format parquet, compression snappy)""")
+              from range($start, $stop) t(i)
+            ) to '{quoted}' (format parquet, compression snappy)""", {"start": start, "stop": stop})
         paths.append(path)
     manifest = {"exportName": EXPORT, "executionId": "bench-execution-1", "billingPeriod": "2026-01",
                 "dataFiles": [str(p.relative_to(root)) for p in paths]}
