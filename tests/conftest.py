@@ -93,3 +93,42 @@ def cli(capsys, warehouse):
         out, err = capsys.readouterr()
         return code, out, err
     return run
+
+
+# One demo company for every test that only reads it: 120 days at scale 0.1 (about 70k requests, ~30 s once per
+# session). Tests that write must copy the warehouse first (demo_company.copy_to(tmp_path)).
+DEMO_ARGS = ("--days", "120", "--scale", "0.1", "--seed", "42", "--no-dashboard")
+
+
+class DemoCompany:
+    def __init__(self, root: Path):
+        self.root = root
+        self.warehouse = str(root / "demo.duckdb")
+        self.folder = root / "company"
+        self.config = str(self.folder / "costwarden.demo.toml")
+
+    def settings(self) -> Settings:
+        return load_settings(self.config, environ={})
+
+    def copy_to(self, target: Path) -> "DemoCompany":
+        import shutil
+
+        clone = DemoCompany(Path(target))
+        Path(target).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(self.warehouse, clone.warehouse)
+        shutil.copytree(self.folder, clone.folder, dirs_exist_ok=True)
+        return clone
+
+
+@pytest.fixture(scope="session")
+def demo_company(tmp_path_factory) -> DemoCompany:
+    """The demo company built once per session through the real CLI (local folder, not S3). Read-only use."""
+    import contextlib
+    import io
+
+    company = DemoCompany(tmp_path_factory.mktemp("demo-company"))
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = cli_main(["--warehouse", company.warehouse, "demo", "--local", str(company.folder), *DEMO_ARGS])
+    assert code == 0, out.getvalue()
+    return company
