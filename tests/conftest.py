@@ -103,7 +103,7 @@ DEMO_ARGS = ("--days", "120", "--scale", "0.1", "--seed", "42", "--no-dashboard"
 class DemoCompany:
     def __init__(self, root: Path):
         self.root = root
-        self.warehouse = str(root / "demo.duckdb")
+        self.warehouse = str(root / "acme.duckdb")
         self.folder = root / "company"
         self.config = str(self.folder / "costwarden.demo.toml")
 
