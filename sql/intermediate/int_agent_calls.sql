@@ -10,7 +10,8 @@
 --              ReadTimeout, HTTP 408 / 504, finish_reason 'timeout')
 --   retried    the next call of the same run by the same agent to the same model redoes this one: this call
 --              failed or was cut off (finish_reason length / max_tokens), or the next call re-sends a prompt of
---              exactly the same size (a client retry after a timeout the server still billed)
+--              exactly the same size before this one finished (a client that gave up waiting and retried while
+--              the server went on and billed the first call)
 --   waste      failed or timed_out or retried: its cost bought nothing the run used
 -- A run succeeded when its last call (by start time) succeeded and was not cut off.
 with
@@ -42,6 +43,7 @@ ordered as (
         *,
         lead(request_key) over same_target as next_request_key,
         lead(prompt_tokens) over same_target as next_prompt_tokens,
+        lead(occurred_at) over same_target as next_occurred_at,
         row_number() over (partition by run_id order by occurred_at desc, request_key desc) as from_last
     from calls
     window same_target as (partition by run_id, agent, model order by occurred_at, request_key)
@@ -51,7 +53,8 @@ flagged as (
     select
         *,
         next_request_key is not null
-            and (is_failed or is_cut_off or (prompt_tokens > 0 and next_prompt_tokens = prompt_tokens))
+            and (is_failed or is_cut_off
+                 or (prompt_tokens > 0 and next_prompt_tokens = prompt_tokens and next_occurred_at < ended_at))
             as is_retried
     from ordered
 ),

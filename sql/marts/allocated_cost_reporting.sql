@@ -1,6 +1,6 @@
 -- marts.allocated_cost with its billed and effective cost converted into the reporting currency.
 -- grain: day, billing_currency, department, team, agent, model, environment, region, cost_kind
--- materialized: view
+-- materialized: table
 
 -- The rate is the [[fx_rates]] rate (ref.fx_rates) from billing_currency to the reporting currency with the latest
 -- effective_from on or before the row's day; a row already in the reporting currency uses 1 (fx_rate_source

@@ -1,7 +1,7 @@
 -- Billing currencies that could not be converted into the reporting currency on some days: the visible count behind
 -- the null *_reporting amounts of marts.allocated_cost_reporting. Empty when every row converts.
 -- grain: billing_currency, reporting_currency
--- materialized: view
+-- materialized: table
 
 -- Fix: add an [[fx_rates]] entry from billing_currency to reporting_currency effective on or before first_day.
 with

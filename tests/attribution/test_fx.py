@@ -7,7 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from costwarden import reference
+from costwarden import reference, warehouse
 from costwarden.config import Settings, load_settings
 from costwarden.errors import ConfigError
 from models.attribution.fx import FxRate, missing_rate_note, refresh_fx_rates
@@ -76,6 +76,7 @@ def test_conversion_uses_the_rate_in_force_on_the_day(con):
     refresh_fx_rates(con, [rate("CNY", "USD", "0.1381", date(2026, 10, 1)),
                            rate("CNY", "USD", "0.1385", date(2026, 10, 2)),
                            rate("USD", "EUR", "0.92", date(2026, 1, 1))], "USD")
+    warehouse.build(con)
     got = {(d, c): rest for d, c, *rest in rows(
         con, "select day, billing_currency, fx_rate, fx_rate_source, billed_cost, billed_cost_reporting, "
              "effective_cost, effective_cost_reporting from marts.allocated_cost_reporting")}
@@ -109,6 +110,7 @@ def test_reporting_in_another_currency_uses_that_direction(con):
     add_line(con, datetime(2026, 10, 1, 3), "10", currency="CNY", usage_type="Dollar", service_code="AWSSupport")
     assert build(con) == []
     refresh_fx_rates(con, [rate("USD", "CNY", "7.2", date(2026, 1, 1))], "CNY")
+    warehouse.build(con)
     got = dict(rows(con, "select billing_currency, billed_cost_reporting from marts.allocated_cost_reporting"))
     assert got == {"USD": Decimal("72"), "CNY": Decimal("10")}
     assert missing_rate_note(con) is None
@@ -116,3 +118,18 @@ def test_reporting_in_another_currency_uses_that_direction(con):
 
 def test_settings_field_defaults_to_no_rates():
     assert Settings().fx_rates == []
+
+
+def test_build_summary_names_the_missing_rates(tmp_path):
+    from costwarden.build import build_warehouse
+
+    path = str(tmp_path / "w.duckdb")
+    setup = new_warehouse(path)
+    add_line(setup, datetime(2026, 10, 1, 3), "7", currency="CNY", usage_type="Dollar", service_code="AWSSupport")
+    add_line(setup, datetime(2026, 10, 2, 3), "7", currency="CNY", usage_type="Dollar", service_code="AWSSupport")
+    setup.close()
+    late_rate = Settings(fx_rates=[rate("CNY", "USD", "0.14", date(2026, 10, 2))])
+    summary = build_warehouse(late_rate, path).summary()
+    assert "note: no [[fx_rates]] rate for CNY -> USD on 1 day(s) 2026-10-01..2026-10-01" in summary
+    covered = Settings(fx_rates=[rate("CNY", "USD", "0.14", date(2026, 10, 1))])
+    assert "note:" not in build_warehouse(covered, path).summary()

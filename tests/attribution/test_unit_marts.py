@@ -74,12 +74,14 @@ def test_run_waste_counts_failed_timed_out_and_retried_calls(con):
 
 def test_cut_off_call_and_same_prompt_resend_are_retries(con):
     call(con, HOUR.replace(minute=1), trace="t", input_tokens=500, finish_reason="length")
-    call(con, HOUR.replace(minute=2), trace="t", input_tokens=700)    # redoes the cut-off call
-    call(con, HOUR.replace(minute=3), trace="t", input_tokens=700)    # the last call: nothing after it
-    call(con, HOUR.replace(minute=4), trace="t", input_tokens=700, model="amazon.nova-pro-v1:0")  # another model
+    # still running after 90 s when the client re-sends the same prompt at minute 2
+    call(con, HOUR.replace(minute=2), trace="t", input_tokens=700, latency_ms=90_000.0)
+    call(con, HOUR.replace(minute=3), trace="t", input_tokens=700, latency_ms=500.0)   # same size, after it ended
+    call(con, HOUR.replace(minute=4), trace="t", input_tokens=700)    # the last call: nothing after it
+    call(con, HOUR.replace(minute=5), trace="t", input_tokens=700, model="amazon.nova-pro-v1:0")  # another model
     build_all(con)
     assert rows(con, "select is_retried from intermediate.int_agent_calls order by occurred_at") == [
-        (True,), (True,), (False,), (False,)]
+        (True,), (True,), (False,), (False,), (False,)]
 
 
 def test_run_that_ends_in_an_error_did_not_succeed(con):
