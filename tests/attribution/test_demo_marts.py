@@ -73,8 +73,8 @@ def test_runaway_loop_shows_as_long_expensive_runs(con):
 
 def test_percentiles_match_numpy_on_the_busiest_group(con):
     day, agent, model, version = con.execute(
-        "select day, agent, model, model_version from marts.performance_by_agent "
-        "order by requests desc, day limit 1").fetchone()
+        "select day, agent, model, model_version from marts.performance_by_agent where p50_ttft_ms is not null "
+        "order by requests desc, day, agent, model limit 1").fetchone()
     latencies, ttfts = zip(*con.execute(
         "select latency_ms, coalesce(ttft_ms, 'NaN') from staging.stg_inference_requests "
         "where usage_date = ? and agent = ? and model = ? and model_version is not distinct from ? "
