@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from alerts.settings import AlertSettings
 from costwarden.errors import ConfigError
 from models.attribution.settings import CapacityRule, SharedCostRule
+from models.forecast.settings import Budgets
 
 DEFAULT_WAREHOUSE = "costwarden.duckdb"
 
@@ -119,6 +120,8 @@ class Settings(_Strict):
     shared_costs: list[SharedCostRule] = Field(default_factory=list)
     # Alerts: channels, subscriptions, cooldown, grouping and delivery retries (see [alerts]).
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    # Spending limits per scope and month or quarter, with thresholds on actual and forecast spend.
+    budgets: Budgets = Field(default_factory=list)
 
     @field_validator("reporting_currency")
     @classmethod
@@ -140,7 +143,7 @@ def _env_overrides(environ: dict[str, str]) -> dict:
         path = name[len(_ENV_PREFIX):].lower().split("__")
         # Only names of settings count (COSTWARDEN_HASH_SALT, COSTWARDEN_CONFIG, ... are not settings).
         if path[0] not in Settings.model_fields or path[0] in {"sources", "org_rules", "teams", "prices", "capacity",
-                                                                 "shared_costs"}:
+                                                                 "shared_costs", "budgets"}:
             continue
         target = overrides
         for part in path[:-1]:
