@@ -56,7 +56,7 @@ PROVISIONED_TOKENS_PER_HOUR = 200_000
 # incidents: growth's August backfill (INC-001) pushes its forecast past 80%; fraud-explainer's model rollout
 # (INC-005) exhausts its monthly budget in September and October; product's quarter shows a quarterly budget.
 DEMO_BUDGETS = (
-    {"name": "growth-monthly", "scope": "team:growth", "period": "monthly", "per_scale": Decimal(200)},
+    {"name": "growth-monthly", "scope": "team:growth", "period": "monthly", "per_scale": Decimal(210)},
     {"name": "fraud-explainer-monthly", "scope": "agent:fraud-explainer", "period": "monthly",
      "per_scale": Decimal(50)},
     {"name": "product-quarterly", "scope": "department:product", "period": "quarterly", "per_scale": Decimal(3000)},

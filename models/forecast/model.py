@@ -7,7 +7,7 @@ The point forecast of day T+h is `(level + damping x slope x (centre + h)) x wee
   idle). A configured holiday takes the mean weekend factor.
 - level: the winsorised mean (clipped at median +- 2.5 robust sigmas) of the deseasonalised spend of the last
   `level_days` days, so a one-day spike neither lifts the month nor hides real spend.
-- slope: Theil-Sen over the means of the last `trend_weeks` whole weeks, damped (a level shift inside the window
+- slope: Theil-Sen over the means of the last `trend_weeks` whole weeks (at least four), damped (a level shift inside the window
   looks like a trend; damping keeps it from being extrapolated to the month's end at full strength).
 
 The 80% interval of the sum over the horizon is log-normal around the point forecast, with a relative variance
@@ -118,7 +118,8 @@ class SpendForecaster:
         centre = np.where(n_level > 0, np.nansum(np.where(np.isnan(recent), np.nan, back[None, :]), axis=1)
                           / np.maximum(n_level, 1), (p.level_days - 1) / 2.0)
         weekly = self._week_means(deseasoned, p.trend_weeks)
-        slope = np.where(np.count_nonzero(~np.isnan(weekly), axis=1) >= 3, theil_sen_slope(weekly, 7.0), 0.0)
+        # Four weeks at least: a slope from three short weeks swings with any one of them.
+        slope = np.where(np.count_nonzero(~np.isnan(weekly), axis=1) >= 4, theil_sen_slope(weekly, 7.0), 0.0)
         slope = np.where(level > 0, np.clip(slope, -0.03 * level, 0.03 * level), 0.0) * p.trend_damping
 
         ahead = np.arange(1, horizon + 1)
@@ -150,7 +151,7 @@ class SpendForecaster:
 
         method = np.where(valid_days == 0, "no_history",
                           np.where(valid_days < 14, "level",
-                                   np.where(np.count_nonzero(~np.isnan(weekly), axis=1) >= 3, "seasonal_trend",
+                                   np.where(np.count_nonzero(~np.isnan(weekly), axis=1) >= 4, "seasonal_trend",
                                             "seasonal"))).astype(object)
         return Prediction(path, total, lower, upper, method)
 

@@ -123,10 +123,16 @@ def load_spend(con: duckdb.DuckDBPyConnection, as_of: date | None = None) -> Spe
             fixed[scope][day] += fixed_cost
 
     scopes = sorted(exact, key=lambda s: (s.currency, ("all", "department", "team", "agent").index(s.kind), s.value))
+    # A day without a single row in the currency is missing data (a gap in the exports), not a day of zero spend.
+    present: dict[str, set[date]] = defaultdict(set)
+    for row in rows:
+        present[row[1]].add(row[0])
     matrix = np.full((len(scopes), len(days)), np.nan)
     for i, scope in enumerate(scopes):
         start = (min(exact[scope]) - first).days
         matrix[i, start:] = 0.0
+        missing = [(d - first).days for d in days[start:] if d not in present[scope.currency]]
+        matrix[i, missing] = np.nan
         for day, value in exact[scope].items():
             matrix[i, (day - first).days] = float(value)
     table = SpendTable(days, scopes, [dict(exact[s]) for s in scopes], [dict(fixed[s]) for s in scopes], matrix)
