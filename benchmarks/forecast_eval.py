@@ -45,6 +45,8 @@ def backtest(matrix: np.ndarray, first_day: date, params: ForecastParams, holida
     forecaster = SpendForecaster(params, holidays)
     records = []
     month = period_of(first_day + timedelta(days=min_history), "monthly")
+    if month.start < first_day + timedelta(days=min_history):
+        month = month.next()
     while month.end <= last_day:
         start, end = (month.start - first_day).days, (month.end - first_day).days
         actual = np.nansum(matrix[:, start:end + 1], axis=1)
