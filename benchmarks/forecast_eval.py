@@ -21,7 +21,6 @@ import contextlib
 import io
 import itertools
 import json
-import statistics
 from dataclasses import asdict, replace
 from datetime import date, timedelta
 from pathlib import Path
