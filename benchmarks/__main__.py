@@ -1,4 +1,6 @@
 """`python -m benchmarks [ingest] [--bedrock-records N] [--cur-lines M] [--repeat K] [--only bedrock|cur2]`.
+`python -m benchmarks forecast [--seed-tune 1] [--seed-report 2] [--demo-warehouse PATH]` (also `--only forecast`):
+the forecast backtest (benchmarks/forecast_eval.py).
 
 Prints medians and ratios against DuckDB's raw read of the same files in the same run; writes JSON results to
 benchmarks/out/. Sized by default to the issue's targets (10M Bedrock records, a 2M-line CUR 2.0 month); use
@@ -8,12 +10,19 @@ smaller sizes for a quick look. Needs about 15 GB of free disk at full size.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from benchmarks import ingest_bench
 
 
 def main() -> None:
+    rest = sys.argv[1:]
+    if rest[:1] == ["forecast"] or rest[:2] == ["--only", "forecast"]:
+        from benchmarks import forecast_eval
+
+        forecast_eval.main(rest[1:] if rest[0] == "forecast" else rest[2:])
+        return
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("suite", nargs="?", default="ingest", choices=["ingest"])

@@ -119,6 +119,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="FILE.csv", help="where to write anomalies (default: stdout)")
     p.set_defaults(handler=cmd_detect)
 
+    p = sub.add_parser("forecast", help="month-end forecasts per scope with 80% intervals; evaluate budgets",
+                       description="Forecast this month's and this quarter's spend for the company, every "
+                       "department, team and agent (per billing currency), with an 80% interval, from daily spend in "
+                       "marts.allocated_cost (billed cost, or the price-book estimate where no bill has arrived "
+                       "yet). Stores them in analytics.forecasts, evaluates the config's [[budgets]] into "
+                       "analytics.budget_status and records each newly crossed threshold once in "
+                       "analytics.budget_crossings. With --what-if, prints the forecast under that assumption and "
+                       "stores nothing. See docs/forecasting.md.",
+                       epilog="examples:\n  costwarden forecast\n  costwarden forecast --as-of 2026-10-14\n"
+                       "  costwarden forecast --what-if traffic=+10%\n  costwarden forecast --what-if rec=REC-ID "
+                       "--format json")
+    p.add_argument("--as-of", metavar="DATE", help="forecast as a run on this day would have (YYYY-MM-DD; default: "
+                   "the last day with data)")
+    p.add_argument("--what-if", action="append", metavar="ASSUMPTION", help="traffic=+10%% (or -15%%) scales "
+                   "usage-driven spend for the rest of the period; rec=ID applies a recommendation's monthly "
+                   "saving from tomorrow. Repeatable; nothing is stored.")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.set_defaults(handler=cmd_forecast)
+
+    p = sub.add_parser("budgets", help="budget status: actual, forecast, % used, runway, thresholds crossed",
+                       description="Show each budget's current period as the last `costwarden forecast` run left it: "
+                       "spend so far, the period-end forecast with its 80% interval, % of the budget used and "
+                       "forecast, the runway (the day the budget runs out at the current pace) and the thresholds "
+                       "crossed. Budgets are [[budgets]] entries in the config.")
+    p.add_argument("--all", action="store_true", help="every period since the data starts, not only the current")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.set_defaults(handler=cmd_budgets)
+
     p = sub.add_parser("dashboard", help="run the Streamlit dashboard against the warehouse")
     p.add_argument("--port", type=int, default=8501)
     p.set_defaults(handler=cmd_dashboard)
@@ -206,6 +234,18 @@ def cmd_detect(args, settings: Settings) -> int:
     from models.detect_cli import run_detect
 
     return run_detect(args, settings, warehouse_path(args, settings))
+
+
+def cmd_forecast(args, settings: Settings) -> int:
+    from models.forecast.commands import forecast_command
+
+    return forecast_command(args, settings, warehouse_path(args, settings))
+
+
+def cmd_budgets(args, settings: Settings) -> int:
+    from models.forecast.commands import budgets_command
+
+    return budgets_command(args, settings, warehouse_path(args, settings))
 
 
 def cmd_dashboard(args, settings: Settings) -> int:

@@ -20,6 +20,7 @@ from alerts.settings import AlertSettings
 from costwarden.errors import ConfigError
 from models.attribution.fx import FxRate
 from models.attribution.settings import CapacityRule, SharedCostRule
+from models.forecast.settings import Budgets
 
 DEFAULT_WAREHOUSE = "costwarden.duckdb"
 
@@ -122,6 +123,8 @@ class Settings(_Strict):
     fx_rates: list[FxRate] = Field(default_factory=list)
     # Alerts: channels, subscriptions, cooldown, grouping and delivery retries (see [alerts]).
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    # Spending limits per scope and month or quarter, with thresholds on actual and forecast spend.
+    budgets: Budgets = Field(default_factory=list)
 
     @field_validator("reporting_currency")
     @classmethod
@@ -143,7 +146,7 @@ def _env_overrides(environ: dict[str, str]) -> dict:
         path = name[len(_ENV_PREFIX):].lower().split("__")
         # Only names of settings count (COSTWARDEN_HASH_SALT, COSTWARDEN_CONFIG, ... are not settings).
         if path[0] not in Settings.model_fields or path[0] in {"sources", "org_rules", "teams", "prices", "capacity",
-                                                                 "shared_costs", "fx_rates"}:
+                                                                 "shared_costs", "fx_rates", "budgets"}:
             continue
         target = overrides
         for part in path[:-1]:

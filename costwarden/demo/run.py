@@ -106,6 +106,7 @@ def _config(path: Path, args, settings: Settings, warehouse: str, base: str, gen
     """The demo's own config; the caller's hashing salt variable carries over, so hashes match their setup."""
     return write_config(path, warehouse=str(Path(warehouse).resolve()), sources=_sources(base),
                         prices=gen.price_entries, endpoint_url=endpoint, hash_salt_env=settings.hash_salt_env,
+                        scale=args.scale,
                         header=f"written by `costwarden demo` (seed {args.seed}, scale {args.scale}, {args.days} "
                                f"days to {END_DATE.isoformat()})")
 
