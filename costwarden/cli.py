@@ -11,6 +11,7 @@ import csv
 import json
 import os
 import sys
+from datetime import datetime, timezone
 from decimal import Decimal
 
 from costwarden import __version__
@@ -117,7 +118,21 @@ def build_parser() -> argparse.ArgumentParser:
                        "impact_pct, score, severity) to --out or stdout.")
     p.add_argument("--series", metavar="FILE.csv", help="a CSV of timestamp,value[,series_id] to analyse")
     p.add_argument("--out", metavar="FILE.csv", help="where to write anomalies (default: stdout)")
+    p.add_argument("--now", type=_utc_time, metavar="TIME", help="judge only data before this UTC time, as a run "
+                   "at that moment would have (default: through the day of the newest request)")
     p.set_defaults(handler=cmd_detect)
+
+    p = sub.add_parser("feedback", help="mark an anomaly as expected, not an anomaly, or planned",
+                       description="Record your verdict on an anomaly (ids are in analytics.anomalies and on the "
+                       "dashboard). It stays visible but later `costwarden detect` runs never page it again: "
+                       "expected = a known, normal cause (a batch job); not_anomaly = the detector was wrong; "
+                       "planned = an announced launch or test. Verdicts are appended, the newest counts.")
+    p.add_argument("anomaly_id", help="the anomaly's id, e.g. A-1f2e3d4c5b6a7980")
+    p.add_argument("--verdict", required=True, choices=["expected", "not_anomaly", "planned"])
+    p.add_argument("--note", help="why (shown next to the verdict)")
+    p.add_argument("--by", default=os.environ.get("USER", "") or "unknown", metavar="NAME",
+                   help="who decides (default: $USER)")
+    p.set_defaults(handler=cmd_feedback)
 
     p = sub.add_parser("dashboard", help="run the Streamlit dashboard against the warehouse")
     p.add_argument("--port", type=int, default=8501)
@@ -206,6 +221,21 @@ def cmd_detect(args, settings: Settings) -> int:
     from models.detect_cli import run_detect
 
     return run_detect(args, settings, warehouse_path(args, settings))
+
+
+def cmd_feedback(args, settings: Settings) -> int:
+    from models.anomaly_feedback import run_feedback
+
+    return run_feedback(args, settings, warehouse_path(args, settings))
+
+
+def _utc_time(text: str) -> datetime:
+    try:
+        stamp = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date or time; use ISO 8601 such as 2026-10-01 or "
+                                         "2026-10-01T06:00:00Z") from None
+    return stamp.astimezone(timezone.utc).replace(tzinfo=None) if stamp.tzinfo else stamp
 
 
 def cmd_dashboard(args, settings: Settings) -> int:
