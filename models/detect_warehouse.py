@@ -9,6 +9,7 @@ anomaly updates its row, and an incident that resumes within the merge gap is th
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,7 +23,7 @@ from models.anomaly import AnomalyDetector
 from models.anomaly.explain import explain
 from models.anomaly.gates import Gate
 from models.anomaly.settings import AnomalySettings
-from models.anomaly.warehouse_series import GRAIN_STEP, MONEY, WarehouseSeries, load_series
+from models.anomaly.warehouse_series import MIX_EFFECT, MONEY, WarehouseSeries, load_series
 from models.anomaly_feedback import latest_verdicts
 
 ANOMALY_TABLE_COLUMNS = [
@@ -163,15 +164,21 @@ def build_rows(con, settings: AnomalySettings, series: WarehouseSeries, found: p
         has_money = row.metric.split(":")[0] in MONEY or row.metric in ("requests", "tokens")
         totals = _interval_totals(series.measures, row)
         impact_cost = _impact_cost(row, totals) if has_money else None
+        why = explain(con, row, row.grain, row.metric) if pd.notna(row.first_alert_at) else None
+        if row.metric in MIX_EFFECT and why is not None and why.drivers:
+            effect = [d for d in json.loads(why.drivers) if d.get("effect") == MIX_EFFECT[row.metric]]
+            impact_cost = effect[0]["impact_cost"] if effect else None
         gate = _gate_for(settings, key, impact_cost is not None)
         passes = gate.passes(impact_cost if impact_cost is not None else 0.0, row.impact_pct)
+        if impact_cost is None:
+            floor = settings.rate_min_change.get(row.metric, 0.0)
+            passes = passes and abs(row.impact) >= floor
         suppressed = None
         if aid in verdicts:
             suppressed = f"feedback:{verdicts[aid]}"
         else:
             suppressed = _planned(settings, key, row.start, row.end)
         alertable = bool(pd.notna(row.first_alert_at) and passes and suppressed is None)
-        why = explain(con, row, row.grain, row.metric) if pd.notna(row.first_alert_at) else None
         scope = {"department": None, "team": None, "agent": None, "model": None}
         if row.scope_kind == "department":
             scope["department"] = row.scope_value
@@ -215,13 +222,11 @@ def _point_rows(points: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def store(con, rows: pd.DataFrame, points: pd.DataFrame, judged_keys: list[str], since: datetime) -> None:
-    """Replace this run's series' anomalies from `since` on (older ones, beyond the lookback, stay) and all points."""
+def store(con, rows: pd.DataFrame, points: pd.DataFrame, since: datetime) -> None:
+    """Replace the anomalies that start inside the lookback window (older ones stay: they are history) and all
+    points. A series no longer judged (settings changed, volume fell) loses its in-window rows with it."""
     with db.transaction(con):
-        con.register("judged_keys", pd.DataFrame({"series_key": judged_keys}))
-        con.execute("""delete from analytics.anomalies where start_at >= ?
-                       and series_key in (select series_key from judged_keys)""", [since])
-        con.unregister("judged_keys")
+        con.execute("delete from analytics.anomalies where start_at >= ?", [since])
         if not rows.empty:
             con.register("new_anomalies", rows)
             con.execute("delete from analytics.anomalies where anomaly_id in (select anomaly_id from new_anomalies)")
@@ -254,7 +259,7 @@ def detect_warehouse(settings, warehouse: str, now: datetime | None = None) -> D
         rows = build_rows(con, anomaly_settings, series, found, status, detected_at)
         point_rows = _point_rows(points, rows) if points is not None else pd.DataFrame()
         since = (pd.Timestamp(series.now) - pd.Timedelta(days=anomaly_settings.lookback_days)).to_pydatetime()
-        store(con, rows, point_rows, series.catalog["series_id"].tolist(), since)
+        store(con, rows, point_rows, since)
     finally:
         con.close()
     report.anomalies = len(rows)

@@ -52,8 +52,21 @@ def org_rules() -> list[dict]:
 PROVISIONED_TOKENS_PER_HOUR = 200_000
 
 
+def anomaly_section(w) -> list[str]:
+    """[anomaly]: the demo's one planned event, the fine-tuning run that keeps applied-research's GPU box busy
+    (billing.py); spend it moves is expected, so it must not page. Gates and calendar stay at their defaults."""
+    start = w.at(0.2)
+    end = start + (w.stop - w.start) / 12
+    lines = ["[anomaly]", "# defaults for gates, calendar and series; see costwarden.example.toml", ""]
+    for scope in ("spend|day|all", "spend|day|*research*"):
+        lines += _table("anomaly.planned_events", {
+            "name": "fine-tuning-run", "scope": scope, "start": start.isoformat() + "Z",
+            "end": end.isoformat() + "Z"}, "a planned fine-tuning run on the GPU box" if scope.endswith("all") else "")
+    return lines
+
+
 def write_config(path: Path, *, warehouse: str, sources: list[dict], prices: list[dict], endpoint_url: str,
-                 header: str, hash_salt_env: str) -> Path:
+                 header: str, hash_salt_env: str, window=None) -> Path:
     lines = [f"# {header}", "# Use it with `costwarden --config <this file> ...`.", "",
              f"warehouse = {_value(warehouse)}", f"hash_salt_env = {_value(hash_salt_env)}", ""]
     if endpoint_url:
@@ -76,6 +89,8 @@ def write_config(path: Path, *, warehouse: str, sources: list[dict], prices: lis
         why = ("price change (demo incident)" if entry["effective_from"] > date(2000, 1, 1)
                else "list price the shipped price book lacks")
         lines += _table("prices", entry, why)
+    if window is not None:
+        lines += anomaly_section(window)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines), encoding="utf-8")
     return path

@@ -36,6 +36,7 @@ COST_METRICS = ("spend", "requests", "tokens", "cost_per_request", "cost_per_1k_
 class Explanation:
     root_cause: str | None
     drivers: str | None            # JSON list
+    explained: float = 0.0         # the $ change the request costs account for
 
 
 def comparison_windows(start: pd.Timestamp, end: pd.Timestamp, grain: str) -> tuple[list[tuple], Decimal]:
@@ -125,7 +126,7 @@ def explain_cost(con, anomaly, grain: str) -> Explanation:
     by_type = result.children[result.children["dimension"] == "token_type"]
     drivers += [{"name": f"token_type={row.value}", "dimension": "token_type",
                  "impact_cost": round(float(row.change), 6)} for row in by_type.itertuples()]
-    return Explanation(f"{top_effect}: {dimension}={where}", json.dumps(drivers))
+    return Explanation(f"{top_effect}: {dimension}={where}", json.dumps(drivers), change)
 
 
 def explain_operational(con, anomaly, grain: str, metric: str) -> Explanation:
@@ -160,7 +161,41 @@ def explain_operational(con, anomaly, grain: str, metric: str) -> Explanation:
     return Explanation(best, json.dumps(drivers) if drivers else None)
 
 
+def explain_billed(con, anomaly, explained: float) -> Explanation | None:
+    """A daily spend anomaly that request costs do not explain (under half of it) comes from billed lines without
+    requests: direct charges, capacity, shared overhead. Name the cost kind and team whose billed cost moved most."""
+    if abs(explained) >= 0.5 * abs(anomaly.impact):
+        return None
+    windows, weight = comparison_windows(anomaly.start, anomaly.end, "day")
+    scope = "" if anomaly.scope_kind in ("all", "account") else \
+        f" and coalesce({SCOPE_COLUMNS[anomaly.scope_kind]}, '') = ?"
+    totals = {}
+    for name, spans in (("before", windows), ("after", [(anomaly.start, anomaly.end + timedelta(days=1))])):
+        period = " or ".join("(day >= cast(? as date) and day < cast(? as date))" for _ in spans)
+        params = [p.to_pydatetime().replace(tzinfo=None) for w in spans for p in w]
+        if scope:
+            params.append(anomaly.scope_value)
+        totals[name] = con.execute(f"""
+            select cost_kind || ': team=' || coalesce(nullif(team, ''), '__unallocated__') as value,
+                   sum(coalesce(billed_cost, 0)) as amount
+            from marts.allocated_cost where ({period}){scope} group by 1""", params).df()
+    table = totals["after"].merge(totals["before"], on="value", how="outer", suffixes=("_after", "_before"))
+    table = table.fillna(0)
+    table["change"] = table["amount_after"].astype(float) - float(weight) * table["amount_before"].astype(float)
+    top = _top(table[["value", "change"]], "change", 1.0 if anomaly.impact >= 0 else -1.0)
+    if top is None:
+        return None
+    drivers = [{"name": r.value, "effect": "billed", "impact_cost": round(float(r.change), 6)}
+               for r in table.sort_values("change", key=lambda c: -c.abs()).head(5).itertuples()]
+    return Explanation(f"billed {top['value']}", json.dumps(drivers))
+
+
 def explain(con, anomaly, grain: str, metric: str) -> Explanation:
     if metric in COST_METRICS:
-        return explain_cost(con, anomaly, grain)
+        found = explain_cost(con, anomaly, grain)
+        if metric == "spend" and grain == "day":
+            billed = explain_billed(con, anomaly, found.explained)
+            if billed is not None:
+                return billed
+        return found
     return explain_operational(con, anomaly, grain, metric)

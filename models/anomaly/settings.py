@@ -76,11 +76,19 @@ class AnomalySettings(_Strict):
     # Rates without a $ impact (error rate, latency, jitter, token mix, cache hit) need more volume: below this many
     # requests per period (median) one slow or failed call moves them by tens of percent.
     min_requests_for_rates: float = Field(default=100, ge=0)
+    # p95 latency and jitter need more still: the p95 of 100 calls is the 5th slowest call.
+    min_requests_for_latency: float = Field(default=500, ge=0)
     # Default gate for money-valued anomalies (spend, requests, tokens and unit costs carry a $ impact).
     min_impact_usd: Decimal = Field(default=Decimal("25"), ge=0)
     min_impact_pct: float = Field(default=20.0, ge=0)
-    # Default gate for series without a $ impact (error rate, latency, jitter, token mix): % change only.
+    # Default gate for series without a $ impact (error rate, latency, jitter): % change only. (Token mix and
+    # cache-hit series carry the $ of their effect from the root-cause decomposition and use the $ gate.)
     rate_min_impact_pct: float = Field(default=50.0, ge=0)
+    # ... and a minimum absolute change per such metric, so a rate moving from ~0 to a little (an infinite %)
+    # does not page: error_rate and cache_hit_rate as fractions, output_input_ratio as a ratio, latency in ms.
+    rate_min_change: dict[str, float] = Field(default_factory=lambda: {
+        "error_rate": 0.02, "cache_hit_rate": 0.10, "output_input_ratio": 0.10, "p95_latency_ms": 1000.0,
+        "jitter": 1.0})
     # Per-scope gates overriding the defaults.
     gates: list[GateSettings] = Field(default_factory=list)
     # Announced events whose anomalies must not page.

@@ -3,7 +3,9 @@ plus the per-bucket measures that turn an anomaly's metric impact into a $ impac
 
 Sources:
 - daily `spend`: marts.allocated_cost, billed cost where the bill has it, the request estimate where it does not
-  yet (cost_kind estimated_unbilled), in the billing currency; scope `all` includes idle and shared overhead.
+  yet (cost_kind estimated_unbilled), in the billing currency; scope `all` includes idle. Shared overhead (support
+  plans, tax) is left out: it is booked once a month by the bill, says nothing about usage, and would make every
+  team's first of the month an anomaly.
 - everything else (and hourly spend): intermediate.int_requests_priced, one bucket per day or hour. Unit costs use
   the request's estimated cost (price book, with configured price changes), which exists per request and per hour.
 
@@ -24,6 +26,9 @@ from models.anomaly.settings import AnomalySettings
 ADDITIVE = ("spend", "requests", "tokens")
 MONEY = ("spend", "cost_per_request", "cost_per_1k_tokens", "cost_per_run")
 RATES = ("output_input_ratio", "cache_hit_rate", "error_rate", "p95_latency_ms", "jitter")
+LATENCY = ("p95_latency_ms", "jitter")
+# Token-mix series whose $ impact is their effect in the root-cause decomposition.
+MIX_EFFECT = {"cache_hit_rate": "cache_hit", "output_input_ratio": "token_mix"}
 SCOPE_COLUMNS = {"department": "department", "team": "team", "agent": "agent", "model": "model",
                  "account": "account_id"}
 GRAIN_STEP = {"day": timedelta(days=1), "hour": timedelta(hours=1)}
@@ -90,6 +95,7 @@ def _daily_spend(con, scopes: list[str], since: datetime, until: datetime) -> pd
                         else coalesce(billed_cost, 0) end) as value
         from marts.allocated_cost
         where day >= cast(? as date) and day < cast(? as date)
+          and cost_kind <> 'shared_overhead'
         group by 1, 2, 3, 4""")
     if not parts:
         return pd.DataFrame(columns=["scope_kind", "scope_value", "currency", "timestamp", "value"])
@@ -161,16 +167,17 @@ def load_series(con, settings: AnomalySettings, now: datetime | None = None) -> 
             dense.iloc[0:0]
         measure_frames.append(dense.assign(grain=grain))
         values = _metric_values(dense)
-        busy_for_rates = busy[busy >= settings.min_requests_for_rates].index
         scope_of = pd.MultiIndex.from_frame(dense[["scope_kind", "scope_value"]])
-        enough_for_rates = scope_of.isin(busy_for_rates)
+        enough = {"rates": busy[busy >= settings.min_requests_for_rates].index,
+                  "latency": busy[busy >= settings.min_requests_for_latency].index}
         for metric in metrics:
             if metric == "spend" and grain == "day":
                 continue
             value = values[metric]
             if metric in RATES:
-                skipped += int(len(busy) - len(busy_for_rates))
-                value = value.where(enough_for_rates)
+                needed = enough["latency" if metric in LATENCY else "rates"]
+                skipped += int(len(busy) - len(needed))
+                value = value.where(scope_of.isin(needed))
             part = pd.DataFrame({"scope_kind": dense["scope_kind"], "scope_value": dense["scope_value"],
                                  "timestamp": dense["timestamp"], "value": value})
             part = part.assign(metric=metric, grain=grain, currency="USD")
