@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from alerts.settings import AlertSettings
 from costwarden.errors import ConfigError
 from models.attribution.fx import FxRate
+from models.anomaly.settings import AnomalySettings
 from models.attribution.settings import CapacityRule, SharedCostRule
 from models.forecast.settings import Budgets
 
@@ -125,6 +126,8 @@ class Settings(_Strict):
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     # Spending limits per scope and month or quarter, with thresholds on actual and forecast spend.
     budgets: Budgets = Field(default_factory=list)
+    # Anomaly detection on the warehouse's series: calendar, minimum history, series, alert gates (see [anomaly]).
+    anomaly: AnomalySettings = Field(default_factory=AnomalySettings)
 
     @field_validator("reporting_currency")
     @classmethod
