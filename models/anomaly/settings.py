@@ -7,11 +7,11 @@ Scopes in gates and planned events are globs on the series key `metric|grain|sco
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Metric = Literal["spend", "requests", "tokens", "cost_per_request", "cost_per_1k_tokens", "cost_per_run",
                  "output_input_ratio", "cache_hit_rate", "error_rate", "p95_latency_ms", "jitter"]
@@ -44,6 +44,12 @@ class PlannedEventSettings(_Strict):
     # Start and end (inclusive) as dates or UTC date-times.
     start: datetime
     end: datetime
+
+    @field_validator("start", "end")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        # A date or a naive time is UTC; an offset is converted. Stored naive, like every warehouse timestamp.
+        return value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value
 
     @model_validator(mode="after")
     def _ordered(self) -> "PlannedEventSettings":
