@@ -63,9 +63,16 @@ def anomaly_id(series_key: str, start: pd.Timestamp) -> str:
     return "A-" + hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
+# Spend, requests and tokens of one agent can be a handful a day, with quiet weekends near zero. The asinh scale is
+# log-like above its offset and linear below it; an offset of half the typical value (instead of 5%) keeps the
+# Poisson noise of a few requests, and of near-empty weekends, from counting as large relative changes.
+COUNT_OFFSET_FRACTION = 0.5
+
+
 def _detector(settings: AnomalySettings, aggregate: str) -> AnomalyDetector:
+    extra = {"offset_frac": COUNT_OFFSET_FRACTION} if aggregate == "sum" else {}
     return AnomalyDetector(holidays=tuple(settings.holidays), month_days=tuple(settings.month_start_days),
-                           min_history_days=settings.min_history_days, aggregate=aggregate)
+                           min_history_days=settings.min_history_days, aggregate=aggregate, **extra)
 
 
 def _run_detectors(settings: AnomalySettings, series: WarehouseSeries):
@@ -182,6 +189,8 @@ def build_rows(con, settings: AnomalySettings, series: WarehouseSeries, found: p
         if impact_cost is None:
             floor = settings.rate_min_change.get(row.metric, 0.0)
             passes = passes and abs(row.impact) >= floor
+            if row.metric == "error_rate":
+                passes = passes and abs(row.impact) * totals["requests"] >= settings.min_extra_errors
         suppressed = None
         if aid in verdicts:
             suppressed = f"feedback:{verdicts[aid]}"

@@ -95,6 +95,9 @@ class AnomalySettings(_Strict):
     rate_min_change: dict[str, float] = Field(default_factory=lambda: {
         "error_rate": 0.02, "cache_hit_rate": 0.10, "output_input_ratio": 0.10, "p95_latency_ms": 1000.0,
         "jitter": 1.0})
+    # An error-rate anomaly pages only with at least this many extra failed calls over its interval (a few errors
+    # on a quiet day are a large rate change and nothing else).
+    min_extra_errors: int = Field(default=10, ge=0)
     # Per-scope gates overriding the defaults.
     gates: list[GateSettings] = Field(default_factory=list)
     # Announced events whose anomalies must not page.
