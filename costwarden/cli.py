@@ -119,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="FILE.csv", help="where to write anomalies (default: stdout)")
     p.set_defaults(handler=cmd_detect)
 
-    p = sub.add_parser("forecast", help="month-end forecasts per scope with 80% intervals; evaluate budgets",
+    p = sub.add_parser("forecast", help="month-end forecasts per scope with 80%% intervals; evaluate budgets",
                        description="Forecast this month's and this quarter's spend for the company, every "
                        "department, team and agent (per billing currency), with an 80% interval, from daily spend in "
                        "marts.allocated_cost (billed cost, or the price-book estimate where no bill has arrived "
@@ -138,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["table", "json"], default="table")
     p.set_defaults(handler=cmd_forecast)
 
-    p = sub.add_parser("budgets", help="budget status: actual, forecast, % used, runway, thresholds crossed",
+    p = sub.add_parser("budgets", help="budget status: actual, forecast, %% used, runway, thresholds crossed",
                        description="Show each budget's current period as the last `costwarden forecast` run left it: "
                        "spend so far, the period-end forecast with its 80% interval, % of the budget used and "
                        "forecast, the runway (the day the budget runs out at the current pace) and the thresholds "
