@@ -269,3 +269,16 @@ def test_usage_error_type():
     assert parse_what_if("traffic=-15%").traffic_pct == Decimal("-15")
     with pytest.raises(UsageError):
         parse_what_if("traffic=-100%")
+
+
+def test_help_lists_forecast_and_budgets(capsys):
+    from costwarden.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert exit_info.value.code == 0
+    assert "80% intervals" in out and "% used, runway" in out
+    with pytest.raises(SystemExit):
+        main(["budgets", "--help"])
+    assert "runway" in capsys.readouterr().out
