@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from alerts.settings import AlertSettings
 from costwarden.errors import ConfigError
 from models.attribution.settings import CapacityRule, SharedCostRule
+from models.recommend.settings import RecommendSettings
 
 DEFAULT_WAREHOUSE = "costwarden.duckdb"
 
@@ -119,6 +120,8 @@ class Settings(_Strict):
     shared_costs: list[SharedCostRule] = Field(default_factory=list)
     # Alerts: channels, subscriptions, cooldown, grouping and delivery retries (see [alerts]).
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    # Recommendations: quality tolerance, evidence, latency SLOs, batch/cache/capacity assumptions (see [recommend]).
+    recommend: RecommendSettings = Field(default_factory=RecommendSettings)
 
     @field_validator("reporting_currency")
     @classmethod
