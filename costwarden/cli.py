@@ -119,6 +119,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="FILE.csv", help="where to write anomalies (default: stdout)")
     p.set_defaults(handler=cmd_detect)
 
+    p = sub.add_parser("recommend", help="ways to spend less at the same quality; approve, apply and verify them",
+                       description="Without an action: compute recommendations from the last [recommend] "
+                       "lookback_days of priced requests and the capacity bill (routing to a cheaper model that "
+                       "meets the quality tolerance and latency SLO, shadow tests where quality evidence is missing, "
+                       "batch inference for scheduled jobs, prompt caching, provisioned capacity), store them in "
+                       "analytics.recommendations and print them with their saving interval, quality change, "
+                       "evidence and exact change. Actions record the lifecycle: approve / reject (--reason) / apply "
+                       "(--applied-on DATE) / verify (measures realised saving and quality since the applied date). "
+                       "JSON fields: docs/recommendations.md.\n\nexamples:\n  costwarden recommend\n"
+                       "  costwarden recommend --format json\n  costwarden recommend approve rec-2b061d07f6 --by ana\n"
+                       "  costwarden recommend apply rec-2b061d07f6 --by ana --applied-on 2026-11-01\n"
+                       "  costwarden recommend verify rec-2b061d07f6 --by ana")
+    p.add_argument("action", nargs="?", choices=["list", "approve", "reject", "apply", "verify"],
+                   help="list (default) or a lifecycle step for REC_ID")
+    p.add_argument("rec_id", nargs="?", metavar="REC_ID", help="the recommendation (e.g. rec-2b061d07f6)")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.add_argument("--stored", action="store_true", help="list the stored recommendations without recomputing")
+    p.add_argument("--by", metavar="NAME", help="who decides (recorded with the decision)")
+    p.add_argument("--reason", help="why (required to reject)")
+    p.add_argument("--applied-on", metavar="YYYY-MM-DD", help="apply: the date the change went live (default today)")
+    p.set_defaults(handler=cmd_recommend)
+
     p = sub.add_parser("dashboard", help="run the Streamlit dashboard against the warehouse")
     p.add_argument("--port", type=int, default=8501)
     p.set_defaults(handler=cmd_dashboard)
@@ -206,6 +228,12 @@ def cmd_detect(args, settings: Settings) -> int:
     from models.detect_cli import run_detect
 
     return run_detect(args, settings, warehouse_path(args, settings))
+
+
+def cmd_recommend(args, settings: Settings) -> int:
+    from models.recommend.cli import run_recommend_cli
+
+    return run_recommend_cli(args, settings, warehouse_path(args, settings))
 
 
 def cmd_dashboard(args, settings: Settings) -> int:
