@@ -211,7 +211,8 @@ def _provisioned_offers(con, ev: Evidence, settings: RecommendSettings) -> list[
             change=(f"Buy {units} provisioned-throughput unit(s) of {offer.model} (each serving "
                     f"{offer.tokens_per_hour} tokens/hour) and route up to their capacity to it; a commitment "
                     f"term lowers the price further but locks it in."),
-            rationale=(f"On-demand {offer.model} spend averages {saving.monthly + 0} USD/month more than "
-                       f"{units} unit(s) plus the overflow would cost; units sized for the p95 hour."),
+            rationale=(f"{units} provisioned unit(s) sized for the p95 hour, with on-demand above them, would cost "
+                       f"about {saving.monthly} USD/month less than today's on-demand spend on {offer.model}. Same "
+                       f"model, so quality is unchanged; the units are paid whether used or not."),
             detail={"offer": offer.model_dump(mode="json"), "units": units, "evidence_days": saving.days}))
     return out
