@@ -36,7 +36,7 @@ MODELS = {
 }
 EXPENSIVE = "anthropic.claude-3-5-sonnet-20241022-v2:0"
 CHEAP = [m for m in MODELS if m != EXPENSIVE]
-DELTAS = (0.01, 0.0, -0.005, -0.01, -0.04, -0.07, -0.12)     # true quality difference vs the expensive model
+DELTAS = (0.01, 0.0, -0.005, -0.01, -0.015, -0.025, -0.035, -0.07, -0.12)     # true quality difference vs the expensive model
 TASKS = ("qa", "summarisation", "extraction", "classification", "coding")
 
 

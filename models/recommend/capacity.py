@@ -76,7 +76,7 @@ group by all
 
 
 def hourly(con: duckdb.DuckDBPyConnection, start: datetime, stop: datetime) -> pd.DataFrame:
-    return con.execute(_HOURLY, {"start": start, "stop": stop}).fetch_arrow_table().to_pandas()
+    return con.execute(_HOURLY, {"start": start, "stop": stop}).to_arrow_table().to_pandas()
 
 
 def base_model(con: duckdb.DuckDBPyConnection, usage_type: str) -> tuple[str, str] | None:
@@ -178,7 +178,7 @@ def _provisioned_offers(con, ev: Evidence, settings: RecommendSettings) -> list[
     out = []
     for offer in settings.provisioned_offers:
         rows = con.execute(_ON_DEMAND, {"start": ev.start, "stop": ev.stop, "provider": offer.provider,
-                                        "model": offer.model, "region": offer.region}).fetch_arrow_table().to_pandas()
+                                        "model": offer.model, "region": offer.region}).to_arrow_table().to_pandas()
         if rows.empty:
             continue
         hours = pd.date_range(ev.start, ev.stop, freq="h", inclusive="left")

@@ -140,7 +140,7 @@ def window_ending(con, settings: RecommendSettings, now: datetime | None = None)
 
 def _frame(con, sql: str, params: dict) -> pd.DataFrame:
     """A query as a DataFrame with DECIMAL columns kept as Decimal objects (DuckDB's .df() makes them floats)."""
-    return con.execute(sql, params).fetch_arrow_table().to_pandas()
+    return con.execute(sql, params).to_arrow_table().to_pandas()
 
 
 def load(con: duckdb.DuckDBPyConnection, settings: RecommendSettings, start: datetime, stop: datetime,
