@@ -98,12 +98,18 @@ def summarise(rows: list[dict], truth=None) -> dict:
     return out
 
 
+_BUILT: dict = {}
+
+
 def suite(seed: int, work: Path, confidence: float) -> tuple[list[dict], dict]:
+    """Evaluate on the suite of `seed` (built once per process)."""
     path = work / f"recommend-suite-{seed}.duckdb"
-    if path.exists():
-        path.unlink()
-    with contextlib.redirect_stderr(io.StringIO()):
-        truth, settings = recommend_suite.build(str(path), seed)
+    if seed not in _BUILT:
+        if path.exists():
+            path.unlink()
+        with contextlib.redirect_stderr(io.StringIO()):
+            _BUILT[seed] = recommend_suite.build(str(path), seed)
+    truth, settings = _BUILT[seed]
     settings = settings.model_copy(update={"quality_confidence": confidence})
     split = recommend_suite.START + timedelta(days=SPLIT_DAY)
     rows = evaluate(str(path), settings, split, truth)

@@ -308,7 +308,9 @@ def _recommendation(settings: RecommendSettings, scope: Scope, c: Candidate, reg
         detail={**detail, "potential_monthly_saving": str(c.saving.monthly)})
 
 
-def propose(ev: Evidence, settings: RecommendSettings) -> list[Recommendation]:
+def propose(ev: Evidence, settings: RecommendSettings, turned_down: list | None = None) -> list[Recommendation]:
+    """Routing and shadow-test recommendations; candidates that were judged and failed are appended to
+    `turned_down` (scope, model, reasons) when given, so a report can show what was not recommended and why."""
     fits = latency_model.fit_models(ev.latency)
     tasks_per_agent = ev.daily[ev.daily["task_type"] != NONE].groupby("agent")["task_type"].nunique()
     out = []
@@ -318,6 +320,10 @@ def propose(ev: Evidence, settings: RecommendSettings) -> list[Recommendation]:
             if rows.empty or not has_prices(ev, scope.provider, scope.model, rows["region"].iloc[0]):
                 continue    # capacity-served or unpriced traffic: the capacity recommender covers it
         found = candidates(ev, settings, scope, fits)
+        if turned_down is not None:
+            turned_down += [{"agent": scope.agent, "task_type": scope.task_type, "current_model": scope.model,
+                             "model": c.model, "monthly_saving": str(c.saving.monthly), "why": c.reasons}
+                            for c in found if c.verdict == "rejected"]
         region = ev.daily[(ev.daily["agent"] == scope.agent)].groupby("region")["requests"].sum().idxmax()
         best = max((c for c in found if c.verdict == "routing"), key=lambda c: c.saving.monthly, default=None)
         if best is None:

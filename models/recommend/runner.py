@@ -29,6 +29,7 @@ class RecommendReport:
     recommendations: list[Recommendation] = field(default_factory=list)
     window: tuple[datetime, datetime] | None = None
     kept_decided: int = 0
+    turned_down: list[dict] = field(default_factory=list)   # routing candidates judged and failed, with why
     seconds: float = 0.0
     note: str = ""
 
@@ -42,14 +43,16 @@ class RecommendReport:
         kinds = ", ".join(f"{n} {k}" for k, n in sorted(by_kind.items())) or "none"
         return (f"recommend: {len(self.recommendations)} recommendations ({kinds}) from "
                 f"{self.window[0]:%Y-%m-%d}..{self.window[1] - timedelta(days=1):%Y-%m-%d}; estimated saving "
-                f"{total} USD/month if all were applied; {self.kept_decided} decided ones kept; {self.seconds:.1f}s")
+                f"{total} USD/month if all were applied; {len(self.turned_down)} cheaper candidates turned down "
+                f"(quality, errors or latency); {self.kept_decided} decided ones kept; {self.seconds:.1f}s")
 
 
 def recommend(con: duckdb.DuckDBPyConnection, settings: RecommendSettings, start: datetime,
-              stop: datetime) -> list[Recommendation]:
-    """Every recommendation for the window [start, stop), best saving first (no writes)."""
+              stop: datetime, turned_down: list | None = None) -> list[Recommendation]:
+    """Every recommendation for the window [start, stop), best saving first (no writes). Routing candidates that
+    were judged and failed go to `turned_down` when given."""
     ev = evidence.load(con, settings, start, stop, quality_start=stop - timedelta(days=QUALITY_LOOKBACK_DAYS))
-    found = (routing.propose(ev, settings) + batch.propose(ev, settings) + caching.propose(ev, settings)
+    found = (routing.propose(ev, settings, turned_down) + batch.propose(ev, settings) + caching.propose(ev, settings)
              + capacity.propose(con, ev, settings))
     return sorted(found, key=lambda r: (r.kind == "evaluate", -(r.monthly_saving or 0), r.rec_id))
 
@@ -84,9 +87,10 @@ def run_recommend(settings, warehouse: str, now: datetime | None = None) -> Reco
         except duckdb.CatalogException:
             raise WarehouseError("the warehouse has no priced requests table yet; run `costwarden build` first") \
                 from None
-        recs = recommend(con, rec_settings, start, stop)
+        turned_down: list[dict] = []
+        recs = recommend(con, rec_settings, start, stop, turned_down)
         created = (now or datetime.now(timezone.utc)).replace(tzinfo=None)
         kept = store(con, recs, created)
     finally:
         con.close()
-    return RecommendReport(recs, (start, stop), kept, time.perf_counter() - started)
+    return RecommendReport(recs, (start, stop), kept, turned_down, time.perf_counter() - started)

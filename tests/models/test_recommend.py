@@ -66,9 +66,10 @@ def test_the_trap_nova_micro_is_not_recommended_for_extraction(company):
     for rec in report.recommendations:
         if rec.kind in ("routing", "evaluate") and rec.detail["task_type"] == "extraction":
             assert not rec.detail["proposed_model"].endswith(NOVA_MICRO), rec
-    # ... and it was considered and turned down with a reason for support-triage's extraction traffic, if at all
-    triage = [r for r in report.recommendations if r.agent == "support-triage" and r.scope_value == "extraction"]
-    assert all(r.kind != "routing" or not r.detail["proposed_model"].endswith(NOVA_MICRO) for r in triage)
+    # ... it was considered (it would save money) and turned down on quality, not overlooked
+    trap = [t for t in report.turned_down if t["task_type"] == "extraction" and t["model"] == NOVA_MICRO]
+    assert trap and all(any("breaks the tolerance" in why for why in t["why"]) for t in trap)
+    assert all(Decimal(t["monthly_saving"]) >= 5 for t in trap)
 
 
 def test_opp_002_nightly_report_summariser_goes_to_batch(company):
