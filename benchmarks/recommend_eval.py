@@ -62,8 +62,7 @@ def evaluate(warehouse: str, settings: RecommendSettings, split: datetime, truth
                 task, model = rec.detail["task_type"], rec.detail["proposed_model"].split("/", 1)[1]
                 if rec.agent in truth.agents:
                     row["truth_acceptable"] = truth.acceptable(rec.agent, task, model)
-                    row["true_quality_change"] = round(truth.quality[(task, model)]
-                                                       - truth.quality[(task, recommend_suite.EXPENSIVE)], 4)
+                    row["true_quality_change"] = round(truth.quality_change(rec.agent, task, model), 4)
             rows.append(row)
         return rows
     finally:

@@ -50,8 +50,12 @@ class Truth:
 
     agents: dict = field(default_factory=dict)     # name -> Agent
 
-    def quality_ok(self, task: str, model: str) -> bool:
-        return self.quality[(task, model)] - self.quality[(task, EXPENSIVE)] >= -TOLERANCE
+    def current(self, agent: str) -> str:
+        models = self.agents[agent].models
+        return max(models, key=models.get)
+
+    def quality_change(self, agent: str, task: str, model: str) -> float:
+        return self.quality[(task, model)] - self.quality[(task, self.current(agent))]
 
     def true_p95(self, agent: str, model: str) -> float:
         """p95 latency of the agent's traffic on `model`, from the generating process (a large seeded sample)."""
@@ -62,12 +66,12 @@ class Truth:
         return float(np.quantile(_latency(model, self, prompt, output, rng), 0.95))
 
     def acceptable(self, agent: str, task: str, model: str) -> bool:
-        """Would moving the agent's `task` traffic from the expensive model to `model` keep quality (within the
+        """Would moving the agent's `task` traffic from its current model to `model` keep quality (within the
         tolerance), errors (not the faulty model) and latency (its true p95 within the agent's SLO, or within +20%
         of the current p95 without one)?"""
         slo = next((s.p95_latency_ms for s in self.slos if s.scope == agent), None)
-        limit = slo if slo is not None else 1.2 * self.true_p95(agent, EXPENSIVE)
-        return (self.quality_ok(task, model) and model != self.faulty_model
+        limit = slo if slo is not None else 1.2 * self.true_p95(agent, self.current(agent))
+        return (self.quality_change(agent, task, model) >= -TOLERANCE and model != self.faulty_model
                 and self.true_p95(agent, model) <= limit)
 
 

@@ -33,6 +33,9 @@ def stored(con) -> list[dict]:
     decisions = db.fetch_dicts(con, "select rec_id, action, user_name, decided_at, reason, applied_on "
                                     "from analytics.recommendation_decisions order by decided_at")
     for row in rows:
+        for money in ("monthly_saving", "saving_low_80", "saving_high_80"):
+            if row[money] is not None:
+                row[money] = row[money].quantize(Decimal("0.01"))
         row["detail"] = json.loads(row["detail"]) if isinstance(row["detail"], str) else row["detail"]
         row["realised"] = json.loads(row["realised"]) if isinstance(row["realised"], str) else row["realised"]
         row["decisions"] = [{k: v for k, v in d.items() if k != "rec_id"} for d in decisions

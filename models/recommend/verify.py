@@ -54,8 +54,8 @@ def verify(con, rec_id: str, applied: date, settings: RecommendSettings | None =
     detail = json.loads(detail) if isinstance(detail, str) else (detail or {})
     span = evidence.data_span(con)
     cut = datetime.combine(applied, datetime.min.time())
-    stop = datetime.combine(span[1].date(), datetime.min.time()) + timedelta(days=1)
-    if span is None or (stop - cut).days < MIN_DAYS_AFTER:
+    stop = cut if span is None else datetime.combine(span[1].date(), datetime.min.time()) + timedelta(days=1)
+    if (stop - cut).days < MIN_DAYS_AFTER:
         raise VerifyError(f"recommendation {rec_id} was applied on {applied}; verification needs at least "
                           f"{MIN_DAYS_AFTER} days of logs after that (load newer data, then verify again).")
     before = evidence.load(con, settings, cut - timedelta(days=settings.lookback_days), cut)

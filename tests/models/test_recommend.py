@@ -175,8 +175,11 @@ def test_monthly_saving_interval_is_predictive_and_exact_money():
 
 
 def test_quality_change_uses_both_samples():
-    change = quality_change((100, 0.90, 0.0036), (100, 0.89, 0.0036), 0.9)
+    change = quality_change((100, 0.90, 0.0036), (100, 0.89, 0.0036), 0.95)
     assert change.delta == pytest.approx(-0.01)
-    assert change.low_80 < -0.01 < change.high_80 and change.lower_bound < change.low_80
+    se = (0.0036 / 100 * 2) ** 0.5
+    assert change.low_80 == pytest.approx(-0.01 - 1.2816 * se, abs=1e-4)
+    assert change.high_80 == pytest.approx(-0.01 + 1.2816 * se, abs=1e-4)
+    assert change.lower_bound == pytest.approx(-0.01 - 1.6449 * se, abs=1e-4)     # one-sided 95%
     assert change.evidence == 200
     assert quality_change((0, 0, 0), (50, 0.9, 0.01), 0.9).lower_bound is None
