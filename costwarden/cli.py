@@ -121,14 +121,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("recommend", help="ways to spend less at the same quality; approve, apply and verify them",
                        description="Without an action: compute recommendations from the last [recommend] "
-                       "lookback_days of priced requests and the capacity bill (routing to a cheaper model that "
-                       "meets the quality tolerance and latency SLO, shadow tests where quality evidence is missing, "
-                       "batch inference for scheduled jobs, prompt caching, provisioned capacity), store them in "
-                       "analytics.recommendations and print them with their saving interval, quality change, "
-                       "evidence and exact change. Actions record the lifecycle: approve / reject (--reason) / apply "
-                       "(--applied-on DATE) / verify (measures realised saving and quality since the applied date). "
-                       "JSON fields: docs/recommendations.md.\n\nexamples:\n  costwarden recommend\n"
-                       "  costwarden recommend --format json\n  costwarden recommend approve rec-2b061d07f6 --by ana\n"
+                       "lookback_days of priced\nrequests and the capacity bill, store them in "
+                       "analytics.recommendations and print them:\n"
+                       "  routing   a cheaper model that meets the quality tolerance and latency SLO (LiteLLM "
+                       "snippet)\n"
+                       "  evaluate  a shadow test where quality evidence for a cheaper model is missing\n"
+                       "  batch     batch inference for scheduled, non-interactive jobs\n"
+                       "  caching   prompt caching for large prompts with few cache reads\n"
+                       "  capacity  under-used provisioned throughput, or on-demand spend a unit would beat\n"
+                       "each with a monthly saving and 80% interval, quality change and evidence, p95 latency "
+                       "change, risk and\nthe exact change. Actions record the lifecycle: approve, reject "
+                       "(--reason), apply (--applied-on DATE),\nverify (realised saving and quality since the "
+                       "applied date). JSON fields: docs/recommendations.md.\n\n"
+                       "examples:\n  costwarden recommend\n  costwarden recommend --format json\n"
+                       "  costwarden recommend approve rec-2b061d07f6 --by ana\n"
                        "  costwarden recommend apply rec-2b061d07f6 --by ana --applied-on 2026-11-01\n"
                        "  costwarden recommend verify rec-2b061d07f6 --by ana")
     p.add_argument("action", nargs="?", choices=["list", "approve", "reject", "apply", "verify"],

@@ -183,3 +183,25 @@ def test_quality_change_uses_both_samples():
     assert change.lower_bound == pytest.approx(-0.01 - 1.6449 * se, abs=1e-4)     # one-sided 95%
     assert change.evidence == 200
     assert quality_change((0, 0, 0), (50, 0.9, 0.01), 0.9).lower_bound is None
+
+
+def test_provisioned_offer_is_proposed_only_when_it_beats_on_demand(demo_company):
+    from models.recommend import capacity, evidence
+    from models.recommend.settings import ProvisionedOffer, RecommendSettings
+
+    con = db.connect(demo_company.warehouse, read_only=True)
+    try:
+        base = RecommendSettings()
+        start, stop = evidence.window_ending(con, base)
+        ev = evidence.load(con, base, start, stop)
+        sonnet = "anthropic.claude-3-5-sonnet-20241022-v2:0"
+        dear = base.model_copy(update={"provisioned_offers": [ProvisionedOffer(
+            model=sonnet, usd_per_hour=Decimal("39.6"), tokens_per_hour=2_000_000)]})
+        cheap = base.model_copy(update={"provisioned_offers": [ProvisionedOffer(
+            model=sonnet, usd_per_hour=Decimal("0.05"), tokens_per_hour=2_000_000)]})
+        assert capacity._provisioned_offers(con, ev, dear) == []        # a real unit price: on demand is cheaper
+        [rec] = capacity._provisioned_offers(con, ev, cheap)
+    finally:
+        con.close()
+    assert rec.kind == "capacity" and rec.detail["units"] >= 1 and rec.monthly_saving > 0
+    assert rec.saving_low_80 <= rec.monthly_saving <= rec.saving_high_80 and rec.risk == "high"
