@@ -122,6 +122,34 @@ def build_parser() -> argparse.ArgumentParser:
                    "at that moment would have (default: through the day of the newest request)")
     p.set_defaults(handler=cmd_detect)
 
+    p = sub.add_parser("recommend", help="ways to spend less at the same quality; approve, apply and verify them",
+                       description="Without an action: compute recommendations from the last [recommend] "
+                       "lookback_days of priced\nrequests and the capacity bill, store them in "
+                       "analytics.recommendations and print them:\n"
+                       "  routing   a cheaper model that meets the quality tolerance and latency SLO (LiteLLM "
+                       "snippet)\n"
+                       "  evaluate  a shadow test where quality evidence for a cheaper model is missing\n"
+                       "  batch     batch inference for scheduled, non-interactive jobs\n"
+                       "  caching   prompt caching for large prompts with few cache reads\n"
+                       "  capacity  under-used provisioned throughput, or on-demand spend a unit would beat\n"
+                       "each with a monthly saving and 80% interval, quality change and evidence, p95 latency "
+                       "change, risk and\nthe exact change. Actions record the lifecycle: approve, reject "
+                       "(--reason), apply (--applied-on DATE),\nverify (realised saving and quality since the "
+                       "applied date). JSON fields: docs/recommendations.md.\n\n"
+                       "examples:\n  costwarden recommend\n  costwarden recommend --format json\n"
+                       "  costwarden recommend approve rec-2b061d07f6 --by ana\n"
+                       "  costwarden recommend apply rec-2b061d07f6 --by ana --applied-on 2026-11-01\n"
+                       "  costwarden recommend verify rec-2b061d07f6 --by ana")
+    p.add_argument("action", nargs="?", choices=["list", "approve", "reject", "apply", "verify"],
+                   help="list (default) or a lifecycle step for REC_ID")
+    p.add_argument("rec_id", nargs="?", metavar="REC_ID", help="the recommendation (e.g. rec-2b061d07f6)")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.add_argument("--stored", action="store_true", help="list the stored recommendations without recomputing")
+    p.add_argument("--by", metavar="NAME", help="who decides (recorded with the decision)")
+    p.add_argument("--reason", help="why (required to reject)")
+    p.add_argument("--applied-on", metavar="YYYY-MM-DD", help="apply: the date the change went live (default today)")
+    p.set_defaults(handler=cmd_recommend)
+
     p = sub.add_parser("forecast", help="month-end forecasts per scope with 80%% intervals; evaluate budgets",
                        description="Forecast this month's and this quarter's spend for the company, every "
                        "department, team and agent (per billing currency), with an 80% interval, from daily spend in "
@@ -249,6 +277,11 @@ def cmd_detect(args, settings: Settings) -> int:
 
     return run_detect(args, settings, warehouse_path(args, settings))
 
+
+def cmd_recommend(args, settings: Settings) -> int:
+    from models.recommend.cli import run_recommend_cli
+
+    return run_recommend_cli(args, settings, warehouse_path(args, settings))
 
 def cmd_forecast(args, settings: Settings) -> int:
     from models.forecast.commands import forecast_command
