@@ -30,21 +30,21 @@ frozen as (
 movements as (
     select
         billing_month as restated, "BillingCurrency", "BillingAccountId", "ProviderName", "PublisherName",
-        "InvoiceIssuerName", "ServiceName", "ServiceCategory", "x_ServiceCode", "x_Department", "x_Team",
+        "InvoiceIssuerName", "ServiceName", "ServiceCategory", "ServiceSubcategory", "x_ServiceCode", "x_Department", "x_Team",
         "BilledCost", "EffectiveCost", "ListCost", "ContractedCost"
     from live
     where billing_month in (select billing_period from closed)
     union all
     select
         billing_month, "BillingCurrency", "BillingAccountId", "ProviderName", "PublisherName",
-        "InvoiceIssuerName", "ServiceName", "ServiceCategory", "x_ServiceCode", "x_Department", "x_Team",
+        "InvoiceIssuerName", "ServiceName", "ServiceCategory", "ServiceSubcategory", "x_ServiceCode", "x_Department", "x_Team",
         -"BilledCost", -"EffectiveCost", -"ListCost", -"ContractedCost"
     from frozen
     where "x_CostKind" <> 'adjustment'
     union all
     select
         "x_AdjustedBillingPeriod", "BillingCurrency", "BillingAccountId", "ProviderName", "PublisherName",
-        "InvoiceIssuerName", "ServiceName", "ServiceCategory", "x_ServiceCode", "x_Department", "x_Team",
+        "InvoiceIssuerName", "ServiceName", "ServiceCategory", "ServiceSubcategory", "x_ServiceCode", "x_Department", "x_Team",
         -"BilledCost", -"EffectiveCost", -"ListCost", -"ContractedCost"
     from frozen
     where "x_CostKind" = 'adjustment'
@@ -53,14 +53,14 @@ movements as (
 differences as (
     select
         restated, "BillingCurrency", "BillingAccountId", "ProviderName", "PublisherName", "InvoiceIssuerName",
-        "ServiceName", "ServiceCategory", "x_ServiceCode", "x_Department", "x_Team",
+        "ServiceName", "ServiceCategory", "ServiceSubcategory", "x_ServiceCode", "x_Department", "x_Team",
         sum("BilledCost") as "BilledCost",
         sum("EffectiveCost") as "EffectiveCost",
         sum("ListCost") as "ListCost",
         sum("ContractedCost") as "ContractedCost"
     from movements
     group by restated, "BillingCurrency", "BillingAccountId", "ProviderName", "PublisherName",
-        "InvoiceIssuerName", "ServiceName", "ServiceCategory", "x_ServiceCode", "x_Department", "x_Team"
+        "InvoiceIssuerName", "ServiceName", "ServiceCategory", "ServiceSubcategory", "x_ServiceCode", "x_Department", "x_Team"
     having sum("BilledCost") <> 0 or sum("EffectiveCost") <> 0
 ),
 
@@ -101,7 +101,7 @@ adjustments as (
         'One-Time' as "ChargeFrequency",
         'Restatement of ' || strftime(d.restated, '%Y-%m') || ' after it was closed (chargeback adjustment)'
             as "ChargeDescription",
-        d."ServiceName", d."ServiceCategory",
+        d."ServiceName", d."ServiceCategory", d."ServiceSubcategory",
         cast(null as varchar) as "RegionId",
         cast(null as varchar) as "AvailabilityZone",
         cast(null as varchar) as "ResourceId",

@@ -122,7 +122,7 @@ final as (
         s."BillingAccountId", s."BillingAccountName", s."SubAccountId", s."SubAccountName",
         s."ProviderName", s."PublisherName", s."InvoiceIssuerName", s."InvoiceId",
         s."ChargeCategory", s."ChargeClass", s."ChargeFrequency", s."ChargeDescription",
-        s."ServiceName", s."ServiceCategory", s."RegionId", s."AvailabilityZone",
+        s."ServiceName", s."ServiceCategory", s."ServiceSubcategory", s."RegionId", s."AvailabilityZone",
         s."ResourceId", s."ResourceName", s."ResourceType", s."SkuId", s."SkuPriceId", s."SkuMeter",
         s."PricingCategory", s."PricingUnit",
         cast(cast(floor_div(cast(s."PricingQuantity" * 10000000000 as hugeint) * s.share_num, s.share_den)

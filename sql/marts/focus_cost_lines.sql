@@ -28,7 +28,12 @@ prepared as (
         *,
         charge_category in ('Usage', 'Purchase') and coalesce(charge_class, '') <> 'Correction' as priced_charge,
         coalesce(list_cost, contracted_cost, billed_cost) as list_cost_filled,
-        coalesce(contracted_cost, list_cost, billed_cost) as contracted_cost_filled
+        coalesce(contracted_cost, list_cost, billed_cost) as contracted_cost_filled,
+        -- FOCUS UnitFormat spellings of AWS's abbreviations (Hrs -> Hours, GB-Mo -> GB-Months)
+        case pricing_unit when 'Hrs' then 'Hours' when 'GB-Mo' then 'GB-Months' else pricing_unit end
+            as pricing_unit_focus,
+        case consumed_unit when 'Hrs' then 'Hours' when 'GB-Mo' then 'GB-Months' else consumed_unit end
+            as consumed_unit_focus
     from lines
 ),
 
@@ -60,6 +65,18 @@ final as (
         charge_description as "ChargeDescription",
         coalesce(service_name, service_code, provider_name) as "ServiceName",
         coalesce(service_category, 'Other') as "ServiceCategory",
+        -- FOCUS 1.2 ServiceSubcategory (one per service): known AWS / GenAI services, else 'Other (<category>)'
+        case
+            when service_code like 'AmazonBedrock%' or lower(service_name) like '%bedrock%'
+                or lower(service_name) like '%openai%' or lower(service_name) like '%gemini%'
+                or lower(service_name) like '%vertex ai%' then 'Generative AI'
+            when service_code = 'AmazonSageMaker' or lower(service_name) like '%sagemaker%' then 'Machine Learning'
+            when service_code = 'AmazonEC2' then 'Virtual Machines'
+            when service_code = 'AmazonS3' then 'Object Storage'
+            when service_code = 'AmazonCloudWatch' then 'Observability'
+            when service_code like 'AWSSupport%' then 'Support'
+            else 'Other (' || coalesce(service_category, 'Other') || ')'
+        end as "ServiceSubcategory",
         region_id as "RegionId",
         availability_zone as "AvailabilityZone",
         resource_id as "ResourceId",
@@ -78,12 +95,12 @@ final as (
             when pricing_category in ('Standard', 'Dynamic', 'Committed', 'Other') then pricing_category
             when priced_charge then 'Standard'
         end as "PricingCategory",
-        case when charge_category <> 'Tax' then pricing_unit end as "PricingUnit",
+        case when charge_category <> 'Tax' then pricing_unit_focus end as "PricingUnit",
         case when charge_category <> 'Tax' then pricing_quantity end as "PricingQuantity",
         case when charge_category = 'Usage' then coalesce(consumed_quantity, pricing_quantity) end
             as "ConsumedQuantity",
         case when charge_category = 'Usage' and coalesce(consumed_quantity, pricing_quantity) is not null
-            then coalesce(consumed_unit, pricing_unit) end as "ConsumedUnit",
+            then coalesce(consumed_unit_focus, pricing_unit_focus) end as "ConsumedUnit",
         -- unit prices are rates, derived by division (a double in DuckDB), kept to 18 decimals
         case when charge_category <> 'Tax' and pricing_quantity <> 0
             then cast(cast(list_cost_filled as double) / cast(pricing_quantity as double) as decimal(38, 18))

@@ -46,6 +46,7 @@ create table if not exists ledger.chargeback_snapshots (
     "ChargeDescription"          varchar,
     "ServiceName"                varchar,
     "ServiceCategory"            varchar,
+    "ServiceSubcategory"         varchar,
     "RegionId"                   varchar,
     "AvailabilityZone"           varchar,
     "ResourceId"                 varchar,
