@@ -4,8 +4,8 @@
   YYYY-MM-DDTHH:MM:SSZ.
 - Parquet: DuckDB's COPY; money stays DECIMAL(38, 10) (unit prices DECIMAL(38, 18)), times are UTC timestamps
   (isAdjustedToUTC).
-- XLSX: openpyxl, streaming. Each number is written as its exact decimal text in the sheet XML, with a number
-  format showing all 10 decimals. Excel itself reads numbers into IEEE doubles (15 significant digits): an amount
+- XLSX: openpyxl, streaming. Each amount is a numeric cell whose XML holds the exact decimal text (openpyxl alone
+  would write it through a float with 16 significant digits), with a number format showing all its decimals. Excel itself reads numbers into IEEE doubles (15 significant digits): an amount
   with more significant digits (e.g. 123456.1234567891) shows and sums rounded in Excel; the file holds the exact
   text, which other readers (pandas, openpyxl, LibreOffice's import) see as written. Times are Excel date-times
   in UTC (Excel has no time zones).
@@ -16,6 +16,7 @@ The file appears whole or not at all: rows go to a temporary file beside the tar
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -113,6 +114,10 @@ def _write_xlsx(con: duckdb.DuckDBPyConnection, query: str, params: list, path: 
                     cells.append(value)
                     continue
                 cell = WriteOnlyCell(sheet, value=value)
+                if isinstance(value, Decimal):
+                    # openpyxl writes numbers with "%.16g" (through a float: 0.0093477195 would become
+                    # 0.009347719500000001); a numeric cell whose value is the decimal's own text is written as is.
+                    cell._value, cell.data_type = format(value, "f"), "n"
                 cell.number_format = number_format
                 cells.append(cell)
             sheet.append(cells)
