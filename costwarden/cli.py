@@ -129,7 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "as they came in (CUR, CUR 2.0 or FOCUS), in FOCUS 1.2 form. The format follows the file "
                        "extension; decimals are exact in every format (see docs/attribution.md for Excel).",
                        epilog="examples:\n  costwarden export chargeback --month 2026-09 --out chargeback.parquet\n"
-                       "  costwarden export chargeback --month 2026-09 --out research.xlsx --scope department=research\n"
+                       "  costwarden export chargeback --month 2026-09 --out research.xlsx "
+                       "--scope department=research\n"
                        "  costwarden export focus --month 2026-09 --out bill-2026-09.csv")
     p.add_argument("what", choices=["chargeback", "focus"], help="chargeback (allocated) or focus (the bill)")
     p.add_argument("--month", required=True, metavar="YYYY-MM", help="billing month, e.g. 2026-09")

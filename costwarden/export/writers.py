@@ -5,10 +5,10 @@
 - Parquet: DuckDB's COPY; money stays DECIMAL(38, 10) (unit prices DECIMAL(38, 18)), times are UTC timestamps
   (isAdjustedToUTC).
 - XLSX: openpyxl, streaming. Each amount is a numeric cell whose XML holds the exact decimal text (openpyxl alone
-  would write it through a float with 16 significant digits), with a number format showing all its decimals. Excel itself reads numbers into IEEE doubles (15 significant digits): an amount
-  with more significant digits (e.g. 123456.1234567891) shows and sums rounded in Excel; the file holds the exact
-  text, which other readers (pandas, openpyxl, LibreOffice's import) see as written. Times are Excel date-times
-  in UTC (Excel has no time zones).
+  would write it through a float with 16 significant digits), with a number format showing all its decimals.
+  Excel itself reads numbers into IEEE doubles (15 significant digits): an amount with more significant digits
+  (e.g. 123456.1234567891) shows and sums rounded in Excel; the file holds the exact text, which other readers
+  see as written. Times are Excel date-times in UTC (Excel has no time zones).
 
 The file appears whole or not at all: rows go to a temporary file beside the target, renamed at the end.
 """

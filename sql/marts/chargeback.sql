@@ -30,21 +30,24 @@ frozen as (
 movements as (
     select
         billing_month as restated, "BillingCurrency", "BillingAccountId", "ProviderName", "PublisherName",
-        "InvoiceIssuerName", "ServiceName", "ServiceCategory", "ServiceSubcategory", "x_ServiceCode", "x_Department", "x_Team",
+        "InvoiceIssuerName", "ServiceName", "ServiceCategory", "ServiceSubcategory", "x_ServiceCode", "x_Department",
+        "x_Team",
         "BilledCost", "EffectiveCost", "ListCost", "ContractedCost"
     from live
     where billing_month in (select billing_period from closed)
     union all
     select
         billing_month, "BillingCurrency", "BillingAccountId", "ProviderName", "PublisherName",
-        "InvoiceIssuerName", "ServiceName", "ServiceCategory", "ServiceSubcategory", "x_ServiceCode", "x_Department", "x_Team",
+        "InvoiceIssuerName", "ServiceName", "ServiceCategory", "ServiceSubcategory", "x_ServiceCode", "x_Department",
+        "x_Team",
         -"BilledCost", -"EffectiveCost", -"ListCost", -"ContractedCost"
     from frozen
     where "x_CostKind" <> 'adjustment'
     union all
     select
         "x_AdjustedBillingPeriod", "BillingCurrency", "BillingAccountId", "ProviderName", "PublisherName",
-        "InvoiceIssuerName", "ServiceName", "ServiceCategory", "ServiceSubcategory", "x_ServiceCode", "x_Department", "x_Team",
+        "InvoiceIssuerName", "ServiceName", "ServiceCategory", "ServiceSubcategory", "x_ServiceCode", "x_Department",
+        "x_Team",
         -"BilledCost", -"EffectiveCost", -"ListCost", -"ContractedCost"
     from frozen
     where "x_CostKind" = 'adjustment'
@@ -60,7 +63,8 @@ differences as (
         sum("ContractedCost") as "ContractedCost"
     from movements
     group by restated, "BillingCurrency", "BillingAccountId", "ProviderName", "PublisherName",
-        "InvoiceIssuerName", "ServiceName", "ServiceCategory", "ServiceSubcategory", "x_ServiceCode", "x_Department", "x_Team"
+        "InvoiceIssuerName", "ServiceName", "ServiceCategory", "ServiceSubcategory", "x_ServiceCode", "x_Department",
+        "x_Team"
     having sum("BilledCost") <> 0 or sum("EffectiveCost") <> 0
 ),
 
@@ -135,7 +139,8 @@ adjustments as (
         'adjustment' as "x_CostKind",
         'restatement' as "x_AllocationMethod",
         cast(null as varchar) as "x_AllocationRule",
-        'the bill for ' || strftime(d.restated, '%Y-%m') || ' changed after the month was closed' as "x_AllocationReason",
+        'the bill for ' || strftime(d.restated, '%Y-%m') || ' changed after the month was closed'
+            as "x_AllocationReason",
         d.restated as "x_AdjustedBillingPeriod",
         cast(null as timestamp) as "x_ClosedAt"
     from differences as d

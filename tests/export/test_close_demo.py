@@ -72,6 +72,7 @@ def test_closed_demo_month_survives_a_restatement_as_an_adjustment(demo_company,
         assert code == 0, out + err
         return code
 
+    cli("build")                        # line keys name the source objects: rebuild after the relocation
     cli("close", "2026-08", "--by", "finance@acme")
     cli("export", "chargeback", "--month", "2026-08", "--out", str(tmp_path / "aug-closed.parquet"))
     cli("export", "chargeback", "--month", "2026-09", "--out", str(tmp_path / "sep-before.parquet"))

@@ -153,7 +153,8 @@ def test_scoped_export_holds_only_that_team(demo_company, tmp_path, capsys):
     (("chargeback", "--month", MONTH, "--out", "x.json"), "name the file .csv, .parquet or .xlsx"),
     (("focus", "--month", MONTH, "--out", "x.txt"), "name the file .csv, .parquet or .xlsx"),
     (("chargeback", "--month", MONTH, "--out", "x.csv", "--scope", "agent=x"), "--scope department=NAME"),
-    (("chargeback", "--month", MONTH, "--out", "x.csv", "--scope", "team=nobody"), "no chargeback rows for team=nobody"),
+    (("chargeback", "--month", MONTH, "--out", "x.csv", "--scope", "team=nobody"),
+     "no chargeback rows for team=nobody"),
     (("focus", "--month", MONTH, "--out", "x.csv", "--scope", "team=x"), "applies to `export chargeback` only"),
 ])
 def test_bad_input_is_one_line_naming_the_fix(demo_company, tmp_path, capsys, monkeypatch, args, message):
