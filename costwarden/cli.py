@@ -244,30 +244,17 @@ def cmd_detect(args, settings: Settings) -> int:
 
 
 def cmd_export(args, settings: Settings) -> int:
-    from costwarden.export.exports import export_chargeback, export_focus
+    from costwarden.export.exports import run_export
 
-    if args.what == "focus":
-        if args.scope:
-            raise UsageError("--scope applies to `export chargeback` only; the FOCUS export is the whole bill.")
-        report = export_focus(settings, warehouse_path(args, settings), args.month, args.out)
-    else:
-        report = export_chargeback(settings, warehouse_path(args, settings), args.month, args.out, args.scope)
-    print(report.summary())
+    print(run_export(settings, warehouse_path(args, settings), args.what, args.month, args.out, args.scope).summary())
     return 0
 
 
 def cmd_close(args, settings: Settings) -> int:
-    from costwarden.export import ledger
+    from costwarden.export.ledger import run_close
 
-    if args.list:
-        report = ledger.list_closed(settings, warehouse_path(args, settings))
-    elif not args.month:
-        raise UsageError("name the month to close (costwarden close 2026-09) or use --list.")
-    elif args.reopen:
-        report = ledger.reopen_month(settings, warehouse_path(args, settings), args.month, args.reason, args.by)
-    else:
-        report = ledger.close_month(settings, warehouse_path(args, settings), args.month, args.by, args.note)
-    print(report.summary())
+    print(run_close(settings, warehouse_path(args, settings), args.month, list_only=args.list, reopen=args.reopen,
+                    reason=args.reason, by=args.by, note=args.note).summary())
     return 0
 
 

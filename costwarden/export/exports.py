@@ -51,6 +51,16 @@ def parse_scope(text: str | None) -> tuple[str, str] | None:
     return _SCOPES[key.strip()], value.strip()
 
 
+def run_export(settings: Settings, warehouse: str, what: str, month_text: str, out: str,
+               scope_text: str | None = None) -> ExportReport:
+    """`costwarden export chargeback|focus`."""
+    if what == "focus":
+        if scope_text:
+            raise UsageError("--scope applies to `export chargeback` only; the FOCUS export is the whole bill.")
+        return export_focus(settings, warehouse, month_text, out)
+    return export_chargeback(settings, warehouse, month_text, out, scope_text)
+
+
 def export_chargeback(settings: Settings, warehouse: str, month_text: str, out: str,
                       scope_text: str | None = None) -> ExportReport:
     month = parse_month(month_text)

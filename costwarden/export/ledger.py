@@ -45,6 +45,19 @@ class LedgerReport:
         return "\n".join(self.lines)
 
 
+def run_close(settings: Settings, warehouse: str, month_text: str | None, *, list_only: bool = False,
+              reopen: bool = False, reason: str | None = None, by: str | None = None,
+              note: str | None = None) -> LedgerReport:
+    """`costwarden close`: list, reopen (with a reason) or close, as the flags say."""
+    if list_only:
+        return list_closed(settings, warehouse)
+    if not month_text:
+        raise UsageError("name the month to close (costwarden close 2026-09) or use --list.")
+    if reopen:
+        return reopen_month(settings, warehouse, month_text, reason, by)
+    return close_month(settings, warehouse, month_text, by, note)
+
+
 def close_month(settings: Settings, warehouse: str, month_text: str, by: str | None = None,
                 note: str | None = None) -> LedgerReport:
     month = parse_month(month_text)

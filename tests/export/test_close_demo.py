@@ -33,7 +33,7 @@ def _restate_tax(cur_root, period: str) -> Decimal:
     data = next((cur_root / "data" / f"BILLING_PERIOD={period}").glob("*.parquet"))
     table = pq.read_table(data)
     is_tax = pc.equal(table["line_item_line_item_type"], "Tax")
-    before = pc.sum(pc.if_else(is_tax, table["line_item_unblended_cost"], 0.0)).as_py()
+    before = sum(Decimal(str(v)) for v in table.filter(is_tax)["line_item_unblended_cost"].to_pylist())
     doubled = pc.if_else(is_tax, pc.multiply(table["line_item_unblended_cost"], 2.0), table["line_item_unblended_cost"])
     table = table.set_column(table.schema.get_field_index("line_item_unblended_cost"), "line_item_unblended_cost",
                              doubled)
@@ -43,7 +43,7 @@ def _restate_tax(cur_root, period: str) -> Decimal:
     doc["executionId"] = "2026-11-20T00:00:00.000Z-restated"
     doc["deliveryTime"] = "2026-11-20T00:00:00.000Z"
     manifest.write_text(json.dumps(doc, indent=2))
-    return Decimal(str(before))
+    return before
 
 
 def _sums(path, by: str) -> dict:
