@@ -282,3 +282,11 @@ def test_help_lists_forecast_and_budgets(capsys):
     with pytest.raises(SystemExit):
         main(["budgets", "--help"])
     assert "runway" in capsys.readouterr().out
+
+
+def test_holidays_come_from_the_anomaly_settings():
+    from models.forecast.run import configured_holidays
+
+    settings = Settings.model_validate({"anomaly": {"holidays": ["2026-12-25"]}})
+    assert configured_holidays(settings) == frozenset({date(2026, 12, 25)})
+    assert configured_holidays(Settings()) == frozenset()
