@@ -86,10 +86,12 @@ def export_chargeback(settings: Settings, warehouse: str, month_text: str, out: 
                     f'select distinct "{scope[0]}" from export_rows order by 1').fetchall()]
                 raise ExportError(f"no chargeback rows for {scope_text} in {label(month)}; known there: "
                                   f"{', '.join(known[:15])}{' ...' if len(known) > 15 else ''}.")
-        query = (f"select * from export_rows where {where} order by \"ChargePeriodStart\", \"x_Department\", "
-                 f"\"x_Team\", \"x_CostKind\", \"x_Agent\" nulls first, \"x_Model\" nulls first, \"ServiceName\", "
-                 f"\"SubAccountId\" nulls first, \"ResourceId\" nulls first, \"SkuId\" nulls first, "
-                 f"\"x_UsageType\" nulls first, \"BilledCost\", \"EffectiveCost\"")
+        # A total order (the readable keys first, then every column) so the same rows always give the same bytes:
+        # a closed month's file is byte-identical however often it is exported.
+        columns = con.sql("select * from export_rows limit 0").columns
+        readable = ["ChargePeriodStart", "x_Department", "x_Team", "x_CostKind", "x_Agent", "x_Model", "ServiceName"]
+        keys = ", ".join(f'"{c}" nulls first' for c in readable + [c for c in columns if c not in readable])
+        query = f"select * from export_rows where {where} order by {keys}"
         rows = writers.write(con, query, params, out)
         totals = _totals(con, "export_rows", where, params)
     finally:
