@@ -49,7 +49,8 @@ def _restate_tax(cur_root, period: str) -> Decimal:
 def _sums(path, by: str) -> dict:
     con = duckdb.connect()
     rel = con.sql(f"select * from read_parquet('{path}')")
-    return dict(con.sql(f'select {by}, sum("BilledCost") from rel group by all').fetchall())
+    rows = con.sql(f'select {by}, sum("BilledCost") from rel group by all').fetchall()
+    return {(row[0] if len(row) == 2 else tuple(row[:-1])): row[-1] for row in rows}
 
 
 def _bill(warehouse: str) -> dict:
