@@ -74,7 +74,7 @@ def test_rerun_over_the_same_events_routes_nothing_new(con):
 def test_severity_and_money_gates_filter_events():
     gated = subscription(min_severity="warning", min_impact_usd=Decimal(100), min_impact_pct=Decimal(10))
     events = [anomaly("small_usd", impact="50"), anomaly("info", severity="info"),
-              anomaly("drop", impact="-400"), anomaly("ok"), health(), latency(jitter_ms=Decimal("520"))]
+              anomaly("drop", impact="-400"), anomaly("ok"), health(), latency(jitter=Decimal("4.16"))]
     messages = route(events, settings(HOOK, [gated]), [], History(), NOW)
     sent = {e.event_key.split(":")[1] if e.family == "anomaly" else e.family for m in messages for e in m.events}
     # The drop passes (absolute impact); data health has no money impact; latency 4% over SLO is below 10%.
