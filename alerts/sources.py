@@ -253,11 +253,15 @@ def quarantined_rows(con, settings: AlertSettings, now: datetime) -> list[DataHe
 
 
 def unpriced_models(con, settings: AlertSettings, now: datetime) -> list[DataHealthEvent]:
+    """Models with requests the price book cannot price, leaving out those a [[capacity]] rule serves (their cost
+    is the capacity's hourly bill, split by use; they need no token price)."""
     window = settings.health.unallocated_window_days
-    rows = con.execute("""
-        with newest as (select max(cast(started_at as date)) as day from intermediate.int_requests_priced)
-        select provider || '/' || model, count(*) from intermediate.int_requests_priced, newest
-        where price_status = 'unpriced' and cast(started_at as date) > newest.day - cast(? as integer)
+    capacity = ("and not exists (select 1 from ref.capacity c where r.model_id like c.serves_like escape '\\')"
+                if exists(con, "ref.capacity") else "")
+    rows = con.execute(f"""
+        with newest as (select max(usage_date) as last_day from intermediate.int_requests_priced)
+        select r.provider || '/' || r.model, count(*) from intermediate.int_requests_priced r, newest
+        where r.price_status = 'unpriced' and r.usage_date > newest.last_day - cast(? as integer) {capacity}
         group by 1 order by 2 desc, 1""", [window]).fetchall()
     if not rows:
         return []

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from alerts.settings import AlertSettings
 from costwarden.errors import ConfigError
+from costwarden.schedule_settings import ScheduleSettings
 from models.attribution.settings import CapacityRule, SharedCostRule
 
 DEFAULT_WAREHOUSE = "costwarden.duckdb"
@@ -119,6 +120,8 @@ class Settings(_Strict):
     shared_costs: list[SharedCostRule] = Field(default_factory=list)
     # Alerts: channels, subscriptions, cooldown, grouping and delivery retries (see [alerts]).
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    # `costwarden schedule`: jobs (pipeline runs, alerts, reports) on cron expressions (see [schedule]).
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
 
     @field_validator("reporting_currency")
     @classmethod

@@ -126,13 +126,16 @@ def test_stale_source_and_quarantined_rows(con):
 
 def test_unpriced_models_and_unallocated_share(con):
     con.execute("create schema if not exists intermediate; create schema if not exists marts")
-    con.execute("""create table intermediate.int_requests_priced as select * from (values
-        ('aws.bedrock', 'acme/ft-1', 'unpriced', timestamp '2026-10-30 10:00'),
-        ('aws.bedrock', 'acme/ft-1', 'unpriced', timestamp '2026-10-30 11:00'),
-        ('openai', 'gpt-9', 'unpriced', timestamp '2026-10-29 10:00'),
-        ('openai', 'gpt-old', 'unpriced', timestamp '2026-09-01 10:00'),
-        ('openai', 'gpt-4o', 'priced', timestamp '2026-10-30 10:00'))
-        t(provider, model, price_status, started_at)""")
+    con.execute("""create table intermediate.int_requests_priced as select *, model as model_id from (values
+        ('aws.bedrock', 'acme/ft-1', 'unpriced', date '2026-10-30'),
+        ('aws.bedrock', 'acme/ft-1', 'unpriced', date '2026-10-30'),
+        ('aws.bedrock', 'arn:aws:bedrock:us-east-1:1:provisioned-model/pt', 'unpriced', date '2026-10-30'),
+        ('openai', 'gpt-9', 'unpriced', date '2026-10-29'),
+        ('openai', 'gpt-old', 'unpriced', date '2026-09-01'),
+        ('openai', 'gpt-4o', 'priced', date '2026-10-30'))
+        t(provider, model, price_status, usage_date)""")
+    con.execute("insert into ref.capacity values (1, 'pt', '%', 'arn:aws:bedrock:%:provisioned-model/%', 'tokens', "
+                "1000, 'central', null, null)")
     con.execute("""create table marts.allocated_cost as select * from (values
         (date '2026-10-30', 'USD', 'tokens', 90.0::decimal(38, 10)),
         (date '2026-10-30', 'USD', 'unallocated', 10.0::decimal(38, 10)),
