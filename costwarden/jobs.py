@@ -256,3 +256,19 @@ def schedule(settings: Settings, warehouse: str, list_only: bool = False, max_ru
         return 0
     scheduler.install_signal_handlers()
     return scheduler.run_forever(max_runs)
+
+
+def run_command(settings: Settings, warehouse: str, only: list[str] | None = None,
+                skip: list[str] | None = None) -> int:
+    """`costwarden run`: the pipeline with each step's summary printed as it finishes."""
+    unknown = [s for s in (only or []) + (skip or []) if s not in PIPELINE_STEPS]
+    if unknown:
+        raise CostwardenError(f"unknown steps {unknown}; choose from {', '.join(PIPELINE_STEPS)}")
+    steps = [s for s in PIPELINE_STEPS if (not only or s in only) and s not in (skip or [])]
+
+    def show(result: StepResult) -> None:
+        print(PipelineReport([result]).summary().rsplit("\n", 1)[0], flush=True)
+
+    report = run_pipeline(settings, warehouse, steps, on_step=show)
+    print(report.summary().rsplit("\n", 1)[1])
+    return 0 if report.ok else 1
