@@ -139,6 +139,13 @@ def lines_csv(data: ReportData) -> str:
     return buffer.getvalue()
 
 
+def _text_cell(value: str) -> str:
+    """Formatted money such as "-$30.00" stays as it is; anything else a spreadsheet would run is quoted."""
+    if value[:1] in ("+", "-") and value[1:2] in tuple("$0123456789"):
+        return value
+    return _cell(value)
+
+
 def workbook(data: ReportData) -> bytes:
     """Summary, movers, anomalies, recommendations and line items as sheets; money as exact numbers."""
     from openpyxl import Workbook
@@ -153,12 +160,12 @@ def workbook(data: ReportData) -> bytes:
     summary.append([title(data)])
     summary["A1"].font = Font(bold=True)
     for label, value in kpi_rows(data):
-        summary.append([label, value])
+        summary.append([_text_cell(label), _text_cell(value)])
     for heading, header, rows in _tables(data):
         sheet = book.create_sheet(heading.split(" by ")[0].replace("Top ", "").capitalize()[:31])
         sheet.append(header)
         for row in rows:
-            sheet.append(row)
+            sheet.append([_text_cell(v) for v in row])   # a name from the data must not become a formula
     lines = book.create_sheet("Cost lines")
     lines.append(list(LINE_COLUMNS))
     for row in data.lines:
