@@ -126,8 +126,9 @@ def run_step(step: str, settings: Settings, warehouse: str, now: datetime | None
     try:
         outcome = _call(step, settings, warehouse, now)
     except ModuleNotFoundError as exc:
-        if not _missing(exc, module):
-            raise
+        if not _missing(exc, module):   # the step is there but something it needs is not: that is a failure
+            return StepResult(step, "failed", time.perf_counter() - started,
+                              f"{module} needs the module {exc.name}, which is not installed")
         return StepResult(step, "skipped", 0.0, f"{module} is not installed in this version; step skipped")
     except CostwardenError as exc:
         return StepResult(step, "failed", time.perf_counter() - started, str(exc))
