@@ -28,7 +28,7 @@ class AlertsReport:
 
     @property
     def ok(self) -> bool:
-        return self.run is None or (self.run.delivery.failed == 0 and not self.run.delivery.problems)
+        return self.run is None or delivered(self.run.delivery)
 
     def summary(self) -> str:
         families = ", ".join(f"{family} {count}" for family, count in sorted(self.events.items())) or "none"
@@ -39,6 +39,11 @@ class AlertsReport:
             lines += [f"  channel {name} not usable: {why}" for name, why in sorted(self.run.delivery.problems.items())]
         lines += [f"  note: {note}" for note in self.notes]
         return "\n".join(lines)
+
+
+def delivered(report: DeliveryReport) -> bool:
+    """Nothing failed, and no message waits on a channel that cannot be used (a missing secret)."""
+    return report.failed == 0 and not (report.problems and report.waiting)
 
 
 def delivery_line(report: DeliveryReport) -> str:
@@ -69,7 +74,7 @@ class SendReport:
 
     @property
     def ok(self) -> bool:
-        return self.delivery.failed == 0 and not self.delivery.problems
+        return delivered(self.delivery)
 
     def summary(self) -> str:
         lines = [delivery_line(self.delivery)]

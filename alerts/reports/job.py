@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from alerts.channels import build_senders
+from alerts.jobs import delivered, delivery_line
 from alerts.outbox import Delivery, DeliveryReport, deliver_pending
 from alerts.reports import compose
 from alerts.reports.chart import daily_spend_png
@@ -31,13 +32,11 @@ class ReportRun:
 
     @property
     def ok(self) -> bool:
-        return self.delivery is None or (self.delivery.failed == 0 and not self.delivery.problems)
+        return self.delivery is None or delivered(self.delivery)
 
     def summary(self) -> str:
         lines = list(self.made)
         if self.delivery is not None:
-            from alerts.jobs import delivery_line
-
             lines.append(f"{self.enqueued} report emails new in the outbox; {delivery_line(self.delivery)}")
             lines += [f"channel {n} not usable: {why}" for n, why in sorted(self.delivery.problems.items())]
         return "\n".join(lines)
