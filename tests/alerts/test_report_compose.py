@@ -52,7 +52,9 @@ def test_text_html_and_csv_match_golden():
     _check("report_weekly.txt", compose.text(data, LINK))
     page = compose.html_page(data, LINK, "cid:" + compose.CHART_CID)
     _check("report_weekly.html", page)
-    _check("report_weekly.csv", compose.lines_csv(data))
+    csv_text = compose.lines_csv(data)
+    assert csv_text.count("\r\n") == 3                    # RFC 4180 line ends (the golden file stores \n)
+    _check("report_weekly.csv", csv_text.replace("\r\n", "\n"))
     text = compose.text(data, LINK)
     assert "Spend (USD): $1,421.00" in text and "Change vs previous period: +$161.00 (+12.8%)" in text
     assert "Cost per request: $0.1579 (was $0.1432)" in text and "claude-3-5-sonnet -> nova-micro" in text
