@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from costwarden import db, reference
 from costwarden.config import Settings
 from costwarden.warehouse import AuditResult, build, run_audits
+from models.attribution.fx import missing_rate_note
 
 
 @dataclass
@@ -15,6 +16,7 @@ class BuildReport:
     built: list[str]
     audits: list[AuditResult]
     seconds: float
+    notes: list[str] = field(default_factory=list)   # warnings that are not audit failures (e.g. missing FX rates)
 
     @property
     def ok(self) -> bool:
@@ -25,6 +27,7 @@ class BuildReport:
         for audit in self.audits:
             state = "ok" if audit.failing_rows == 0 else f"FAILED ({audit.failing_rows} rows, e.g. {audit.sample[:2]})"
             lines.append(f"  audit {audit.name}: {state}")
+        lines += [f"  note: {note}" for note in self.notes]
         return "\n".join(lines)
 
 
@@ -36,6 +39,7 @@ def build_warehouse(settings: Settings, warehouse: str) -> BuildReport:
             reference.refresh(con, settings)
             built = build(con)
         audits = run_audits(con)
+        notes = [note for note in [missing_rate_note(con)] if note]
     finally:
         con.close()
-    return BuildReport(built, audits, time.perf_counter() - started)
+    return BuildReport(built, audits, time.perf_counter() - started, notes)

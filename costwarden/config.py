@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from alerts.settings import AlertSettings
 from costwarden.errors import ConfigError
 from costwarden.schedule_settings import ScheduleSettings
+from models.attribution.fx import FxRate
 from models.attribution.settings import CapacityRule, SharedCostRule
 
 DEFAULT_WAREHOUSE = "costwarden.duckdb"
@@ -118,6 +119,8 @@ class Settings(_Strict):
     capacity: list[CapacityRule] = Field(default_factory=list)
     # Shared overhead (support, tax, non-AI services) and how to split it across teams.
     shared_costs: list[SharedCostRule] = Field(default_factory=list)
+    # Effective-dated exchange rates into the reporting currency (marts.allocated_cost_reporting).
+    fx_rates: list[FxRate] = Field(default_factory=list)
     # Alerts: channels, subscriptions, cooldown, grouping and delivery retries (see [alerts]).
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     # `costwarden schedule`: jobs (pipeline runs, alerts, reports) on cron expressions (see [schedule]).
@@ -143,7 +146,7 @@ def _env_overrides(environ: dict[str, str]) -> dict:
         path = name[len(_ENV_PREFIX):].lower().split("__")
         # Only names of settings count (COSTWARDEN_HASH_SALT, COSTWARDEN_CONFIG, ... are not settings).
         if path[0] not in Settings.model_fields or path[0] in {"sources", "org_rules", "teams", "prices", "capacity",
-                                                                 "shared_costs"}:
+                                                                 "shared_costs", "fx_rates"}:
             continue
         target = overrides
         for part in path[:-1]:
