@@ -98,6 +98,9 @@ def alert_lines() -> list[str]:
              "lookback_days = 120", "",
              "[alerts.latency]", "# the demo's traffic is small: judge days with at least 20 requests",
              "min_requests = 20", "",
+             "# Claude 3.5 Sonnet streams long answers: its p99 is routinely ~8x its p50 in this company",
+             "[[alerts.latency.models]]", 'model = "anthropic.claude-3-5-sonnet-20241022-v2:0"', "max_jitter = 12",
+             "",
              "[alerts.reports]", 'channel = "demo-mail"', 'finance_recipients = ["finops@acme.example"]', ""]
     lines += _table("alerts.channels", {"name": "demo-slack", "kind": "slack", "url_env": ALERT_ENV["slack"]})
     lines += _table("alerts.channels", {"name": "demo-platform", "kind": "webhook", "url_env": ALERT_ENV["webhook"]})
