@@ -128,8 +128,15 @@ def make_reports(settings, warehouse: str, period: Period, scope: str | None = N
                 files = write_files(settings, data, Path(out))
                 what += f": wrote {', '.join(p.name for p in files)} to {out}"
             if send:
+                try:
+                    recipients = recipients_for(settings, data)
+                except ConfigError as exc:
+                    if not (per_department and data.scope):
+                        raise
+                    run.made.append(f"{what}: not sent, {exc}")   # one department without owners skips only itself
+                    continue
                 run.enqueued += enqueue_emails(con, settings, data, now)
-                what += f": to {', '.join(recipients_for(settings, data))}"
+                what += f": to {', '.join(recipients)}"
             if not out and not send:
                 what += "\n" + compose.text(data, _link(settings, data))
             run.made.append(what)
