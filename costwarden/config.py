@@ -20,7 +20,9 @@ from alerts.settings import AlertSettings
 from costwarden.errors import ConfigError
 from costwarden.schedule_settings import ScheduleSettings
 from models.attribution.fx import FxRate
+from models.anomaly.settings import AnomalySettings
 from models.attribution.settings import CapacityRule, SharedCostRule
+from models.forecast.settings import Budgets
 
 DEFAULT_WAREHOUSE = "costwarden.duckdb"
 
@@ -125,6 +127,10 @@ class Settings(_Strict):
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     # `costwarden schedule`: jobs (pipeline runs, alerts, reports) on cron expressions (see [schedule]).
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    # Spending limits per scope and month or quarter, with thresholds on actual and forecast spend.
+    budgets: Budgets = Field(default_factory=list)
+    # Anomaly detection on the warehouse's series: calendar, minimum history, series, alert gates (see [anomaly]).
+    anomaly: AnomalySettings = Field(default_factory=AnomalySettings)
 
     @field_validator("reporting_currency")
     @classmethod
@@ -146,7 +152,7 @@ def _env_overrides(environ: dict[str, str]) -> dict:
         path = name[len(_ENV_PREFIX):].lower().split("__")
         # Only names of settings count (COSTWARDEN_HASH_SALT, COSTWARDEN_CONFIG, ... are not settings).
         if path[0] not in Settings.model_fields or path[0] in {"sources", "org_rules", "teams", "prices", "capacity",
-                                                                 "shared_costs", "fx_rates"}:
+                                                                 "shared_costs", "fx_rates", "budgets"}:
             continue
         target = overrides
         for part in path[:-1]:

@@ -190,3 +190,18 @@ def test_reconciliation_daily_splits_the_genai_bill(con):
     assert got[:8] == (Decimal("4.5"), Decimal("0.7"), Decimal("0.2"), Decimal("3.6"), Decimal("1.5"),
                        Decimal("0"), Decimal("2"), Decimal("8"))
     assert got[8] == pytest.approx(100 * 0.7 / 4.5)
+
+
+def test_capacity_hour_split_across_teams_reaches_unit_cost(con):
+    # $3.50 for an hour of a unit that serves 1,000 tokens: a uses 300, b 100, 600 are idle (policy central)
+    call(con, HOUR.replace(minute=1), trace="a1", team="a", model=PT_ARN, model_id=PT_ARN, input_tokens=300)
+    call(con, HOUR.replace(minute=2), trace="b1", team="b", model=PT_ARN, model_id=PT_ARN, input_tokens=100)
+    add_line(con, HOUR, "3.5", usage_type="USE1-ProvisionedThroughput-NovaLite-NoCommit", resource_id=PT_ARN)
+    build_all(con, capacity=[CapacityRule(name="pt", resource_id=PT_ARN, serves_model=PT_ARN,
+                                          capacity_per_hour=1000)])
+    assert rows(con, "select team, cost_kind, billed_cost from marts.allocated_cost order by 1") == [
+        ("__idle__", "idle", Decimal("2.1")), ("a", "capacity", Decimal("1.05")), ("b", "capacity", Decimal("0.35"))]
+    assert rows(con, "select team, cost, cost_per_1k_tokens, cost_per_run from marts.unit_cost order by 1") == [
+        ("a", Decimal("1.05"), Decimal("3.5"), Decimal("1.05")), ("b", Decimal("0.35"), Decimal("3.5"), Decimal("0.35"))]
+    assert one(con, "select genai_billed, attributed_to_teams, idle, coverage_pct from marts.reconciliation_daily") \
+        == (Decimal("3.5"), Decimal("1.4"), Decimal("2.1"), pytest.approx(40.0))
