@@ -84,7 +84,10 @@ class AnomalyEvent:
 
     @property
     def group_key(self) -> str:
-        return f"cause:{self.root_cause}" if self.root_cause else self.thread_key
+        # The detector writes "<effect>: <culprit>" ("volume: agent=x", "model_mix: agent=x"): one culprit is one
+        # storm, however many series and effects it shows up in.
+        cause = self.root_cause.split(": ", 1)[1] if ": " in self.root_cause else self.root_cause
+        return f"cause:{cause}" if cause else self.thread_key
 
     def link_path(self) -> str:
         return self.dashboard_path or "/anomalies?" + urlencode({"anomaly_id": self.anomaly_id})

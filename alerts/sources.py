@@ -140,17 +140,29 @@ def record_transitions(con: duckdb.DuckDBPyConnection, anomalies: list[dict], no
                             [[*row, _naive(now)] for row in new])
 
 
+# Dimensions that restate another driver (a model's version, the token types of its tokens): not shown as drivers.
+_ECHO_DIMENSIONS = {"model_version", "token_type"}
+
+
 def _drivers(raw) -> tuple[Driver, ...]:
+    """Who changed (agent=, model=, team= ... from the decomposition by dimension), largest $ first, then how
+    (the effects: volume, model_mix, price ...). Messages show the first three."""
     if not raw:
         return ()
     items = json.loads(raw) if isinstance(raw, str) else raw
-    drivers = []
+    who, how = [], []
     for item in items or []:
         name = str(item.get("name", ""))
-        if item.get("effect"):
-            name = f"{name} ({item['effect']})"
-        drivers.append(Driver(name, _decimal(item.get("impact_cost"))))
-    return tuple(sorted(drivers, key=lambda d: (-abs(d.impact_usd), d.name)))
+        if item.get("dimension") in _ECHO_DIMENSIONS:
+            continue
+        effect = item.get("effect")
+        if item.get("dimension") or "=" in name:
+            who.append(Driver(name if not effect or effect == name else f"{name} ({effect})",
+                              _decimal(item.get("impact_cost"))))
+        else:
+            how.append(Driver(f"effect: {name}", _decimal(item.get("impact_cost"))))
+    rank = lambda d: (-abs(d.impact_usd), d.name)  # noqa: E731
+    return tuple(sorted(who, key=rank) + sorted(how, key=rank))
 
 
 def _anomaly_event(a: dict, kind: str, severity: str, occurrence: int, recorded_at: datetime) -> AnomalyEvent:

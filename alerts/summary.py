@@ -72,6 +72,8 @@ def item(event: Event, lang: str, base_url: str) -> Item:
                  (t(lang, "started"), when(utc(event.start)))]
         if event.end is not None:
             facts.append((t(lang, "ended"), when(utc(event.end))))
+        if event.root_cause:
+            facts.append((t(lang, "root_cause"), event.root_cause))
         drivers = tuple(f"{d.name}: {usd(d.impact_usd, signed=True)}" for d in event.drivers[:3])
     elif isinstance(event, BudgetEvent):
         threshold = t(lang, "percent", n=number(event.threshold_pct))

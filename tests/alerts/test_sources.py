@@ -54,7 +54,7 @@ def test_anomaly_event_carries_scope_drivers_root_cause_and_money(con):
     assert [d.name for d in event.drivers[:3]] == ["agent=campaign-writer (volume)", "model=claude-3-5-sonnet (mix)",
                                                    "region=us-east-1 (volume)"]
     assert event.drivers[0].impact_usd == Decimal("1100.25")
-    assert event.impact_usd == Decimal("1234.50") and event.group_key == "cause:volume: agent=campaign-writer"
+    assert event.impact_usd == Decimal("1234.50") and event.group_key == "cause:agent=campaign-writer"
     assert (event.expected_usd, event.actual_usd, event.unit) == (Decimal("400.00"), Decimal("1634.50"), "USD")
 
 
@@ -172,3 +172,20 @@ def test_missing_relations_are_notes_not_errors(con):
     found = collect(con, CONFIG, NOW)
     assert found.events == []
     assert any("marts.performance_by_model does not exist yet" in n for n in found.notes)
+
+
+def test_detector_drivers_show_who_changed_before_how(con):
+    # The detector's shape: effects (name = effect) and a decomposition by dimension; versions and token types
+    # restate the model and are left out.
+    rows.anomaly(con, root_cause="model_mix: agent=code-review-bot", drivers=[
+        {"name": "volume", "effect": "volume", "impact_cost": 50.45},
+        {"name": "model_mix", "effect": "model_mix", "impact_cost": 25.93},
+        {"name": "model=claude-3-7-sonnet", "dimension": "model", "impact_cost": 93.69, "share": 1.0},
+        {"name": "model_version=v1:0", "dimension": "model_version", "impact_cost": 93.44},
+        {"name": "agent=code-review-bot", "dimension": "agent", "impact_cost": 93.70, "share": 1.0},
+        {"name": "agent=coding-assistant", "dimension": "agent", "impact_cost": -0.49},
+        {"name": "token_type=input", "dimension": "token_type", "impact_cost": 83.18}])
+    (event,) = _events(con)
+    assert [d.name for d in event.drivers] == ["agent=code-review-bot", "model=claude-3-7-sonnet",
+                                               "agent=coding-assistant", "effect: volume", "effect: model_mix"]
+    assert event.group_key == "cause:agent=code-review-bot"     # same culprit as "volume: agent=code-review-bot"
