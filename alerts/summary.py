@@ -122,8 +122,15 @@ def card(message: AlertMessage, lang: str, base_url: str) -> Card:
     if len(items) == 1:
         title, intro, target = items[0].title, "", items[0].link
     else:
-        cause = message.group_key.split(":", 1)[1] if message.group_key.startswith("cause:") else message.group_key
-        title = t(lang, "group", count=len(items), cause=cause)
+        if message.group_key.startswith(("budget:", "anomaly:")):
+            # One budget or anomaly with several events (80% and 100% crossed together): the gravest, and a count.
+            top = max(range(len(items)), key=lambda i: (SEVERITIES.index(message.events[i].severity),
+                                                        utc(message.events[i].detected_at), i))
+            title = t(lang, "group_thread", title=items[top].title, count=len(items) - 1)
+        else:
+            cause = message.group_key.split(":", 1)[1] if message.group_key.startswith("cause:") \
+                else message.group_key
+            title = t(lang, "group", count=len(items), cause=cause)
         intro = t(lang, "group_intro", count=len(items))
         target = link(base_url, _LIST_PAGES[first.family] + "?" + urlencode({"group": message.group_key}))
     if message.mode == "update":

@@ -131,3 +131,13 @@ def test_message_ids_are_stable_and_differ_per_subscription():
     again = route([anomaly()], config, [], History(), NOW + timedelta(minutes=3))
     assert [m.message_id for m in first] == [m.message_id for m in again]
     assert len({m.message_id for m in first}) == 2
+
+
+def test_two_thresholds_of_one_budget_read_as_one_budget_message():
+    from alerts.compose import compose
+
+    config = settings([dict(name="hook", kind="slack", url_env="X")], [subscription()])
+    (message,) = route([budget(threshold="80"), budget(threshold="100", severity="critical")], config, [], History(),
+                       NOW)
+    title = compose(message, config.channel("hook"), config)["text"]
+    assert title == "Budget 100% reached: department=product, team=search (2026-03) (and 1 earlier)"
