@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from alerts.settings import AlertSettings
 from costwarden.errors import ConfigError
+from costwarden.schedule_settings import ScheduleSettings
 from models.attribution.fx import FxRate
 from models.anomaly.settings import AnomalySettings
 from models.attribution.settings import CapacityRule, SharedCostRule
@@ -125,6 +126,8 @@ class Settings(_Strict):
     fx_rates: list[FxRate] = Field(default_factory=list)
     # Alerts: channels, subscriptions, cooldown, grouping and delivery retries (see [alerts]).
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    # `costwarden schedule`: jobs (pipeline runs, alerts, reports) on cron expressions (see [schedule]).
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     # Spending limits per scope and month or quarter, with thresholds on actual and forecast spend.
     budgets: Budgets = Field(default_factory=list)
     # Anomaly detection on the warehouse's series: calendar, minimum history, series, alert gates (see [anomaly]).
