@@ -1,6 +1,7 @@
 -- GenAI pots apportioned exactly over their claims: per pot, the claims' billed and effective amounts add up to the
 -- pot's to the last 1e-10. grain: pot_id, claim_key
 -- materialized: table
+-- incremental: day
 
 -- Largest-remainder apportionment in integers: amounts in units of 1e-10 as HUGEINT, each claim gets
 -- floor(|amount| x weight / total weight), and the units left over (fewer than the number of claims) go one each to
@@ -15,6 +16,7 @@ claims as (
         cast(pot_effective_cost * 10000000000 as hugeint) as effective_units,
         sum(weight) over (partition by pot_id) as pot_weight
     from intermediate.int_genai_claims
+    where day in (select day from meta.build_scope)    -- incremental: a pot lives on one day
 ),
 
 -- A pot whose weights are all zero splits evenly (every claim weight 1), so the remainder stays below the count.
