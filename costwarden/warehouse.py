@@ -121,9 +121,13 @@ def build_relations(con: duckdb.DuckDBPyConnection, only_views: bool = False,
         con.execute("create schema if not exists " + layer)  # layer names come from BUILD_LAYERS only
     if not incremental and not only_views:
         fill_full_scope(con)
-    for rel in build_order(discover()):
+    relations = build_order(discover())
+    models = {r.qualified for r in relations}
+    for rel in relations:
         if only_views and rel.materialized != "view":
             continue
+        if only_views and not _exist(con, rel.depends_on & models):
+            continue    # a view over a table the first full build has not made yet
         body = _strip_trailing_semicolon(rel.path.read_text(encoding="utf-8"))
         started = time.perf_counter()
         # Identifiers come from our own file list (schema folder + file stem and its header), never from user input.
@@ -148,6 +152,12 @@ def build_relations(con: duckdb.DuckDBPyConnection, only_views: bool = False,
             rows = con.execute("select count(*) from " + rel.qualified).fetchone()[0]
         result.steps.append(BuildStep(rel.qualified, action, time.perf_counter() - started, rows))
     return result
+
+
+def _exist(con: duckdb.DuckDBPyConnection, names: set[str]) -> bool:
+    existing = {f"{s}.{n}" for s, n in con.execute(
+        "select table_schema, table_name from information_schema.tables").fetchall()}
+    return names <= existing
 
 
 def _drop_if_other_kind(con: duckdb.DuckDBPyConnection, rel: Relation) -> list[str]:

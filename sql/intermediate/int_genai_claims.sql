@@ -43,8 +43,20 @@ pots as (
 ),
 
 requests as (
-    select * from intermediate.int_requests_priced
+    select *, date_trunc('hour', occurred_at) as request_hour
+    from intermediate.int_requests_priced
     where usage_date in (select day from meta.build_scope)
+),
+
+-- Each pot once per clock hour its charge period touches, so requests join pots on an equality (the hour) instead
+-- of a range alone: a range join on account/region/model would pair every request with every pot of its model.
+-- DuckDB-only: generate_series over timestamps, unnest.
+pot_hours as (
+    select p.pot_id, h.hour
+    from pots as p
+    cross join unnest(generate_series(date_trunc('hour', p.period_start), p.period_end - interval 1 microsecond,
+                                      interval 1 hour)) as h(hour)
+    where p.route in ('tokens', 'capacity') and p.period_end > p.period_start
 ),
 
 token_matches as (
@@ -72,12 +84,14 @@ token_matches as (
             when 'cache_write' then r.cache_write_cost
         end as estimated_cost
     from pots as p
+    inner join pot_hours as h on h.pot_id = p.pot_id
     inner join requests as r
-        on r.occurred_at >= p.period_start
-        and r.occurred_at < p.period_end
+        on r.request_hour = h.hour
         and r.account_id = p.account_id
         and r.region = p.region
         and r.model = p.model
+        and r.occurred_at >= p.period_start
+        and r.occurred_at < p.period_end
     where p.route = 'tokens'
 ),
 
@@ -142,6 +156,13 @@ capacity_pots as (
     where p.route = 'capacity'
 ),
 
+-- the logged model ids each capacity rule serves (LIKE on a few distinct ids, not on every request)
+served_models as (
+    select distinct c.serves_like, m.model_id
+    from (select distinct serves_like from capacity_pots) as c
+    inner join (select distinct model_id from requests) as m on m.model_id like c.serves_like escape '\'
+),
+
 -- one claim per request served by the resource in the line's period
 capacity_use as (
     select
@@ -157,8 +178,11 @@ capacity_use as (
             else cast(r.input_tokens + r.output_tokens + r.cache_read_tokens + r.cache_write_tokens as hugeint)
         end as used_weight
     from capacity_pots as p
+    inner join pot_hours as h on h.pot_id = p.pot_id
+    inner join served_models as s on s.serves_like = p.serves_like
     inner join requests as r
-        on r.model_id like p.serves_like escape '\'
+        on r.request_hour = h.hour
+        and r.model_id = s.model_id
         and r.occurred_at >= p.period_start
         and r.occurred_at < p.period_end
 ),

@@ -75,40 +75,70 @@ key_prices as (
     group by provider, model, region, usage_date, service_tier
 ),
 
+-- The exact per-token price (usd_per_million x 0.000001, scale 16) in an 18-digit decimal, which DuckDB multiplies
+-- in 64-bit integers -- about 50 times faster than 38-digit decimals. Used only where the product provably fits
+-- (cost under 90 USD for that request and token type, checked with a double); larger costs take the 38-digit path.
+-- Both are exact and round the same way, so the result does not depend on the path.
+key_unit_prices as (
+    select
+        *,
+        case when input_usd_per_million < 90000000
+            then cast(input_usd_per_million * cast(0.000001 as decimal(7, 6)) as decimal(18, 16)) end as input_unit,
+        case when output_usd_per_million < 90000000
+            then cast(output_usd_per_million * cast(0.000001 as decimal(7, 6)) as decimal(18, 16)) end as output_unit,
+        case when cache_read_usd_per_million < 90000000
+            then cast(cache_read_usd_per_million * cast(0.000001 as decimal(7, 6)) as decimal(18, 16)) end as cache_read_unit,
+        case when cache_write_usd_per_million < 90000000
+            then cast(cache_write_usd_per_million * cast(0.000001 as decimal(7, 6)) as decimal(18, 16)) end as cache_write_unit,
+        cast(input_usd_per_million as double) as input_usd_approx,
+        cast(output_usd_per_million as double) as output_usd_approx,
+        cast(cache_read_usd_per_million as double) as cache_read_usd_approx,
+        cast(cache_write_usd_per_million as double) as cache_write_usd_approx
+    from key_prices
+),
+
 token_costs as (
     select
         r.* exclude (price_status),    -- DuckDB-only: star with exclude
-        k.input_usd_per_million,
-        k.output_usd_per_million,
-        k.cache_read_usd_per_million,
-        k.cache_write_usd_per_million,
+        u.input_usd_per_million,
+        u.output_usd_per_million,
+        u.cache_read_usd_per_million,
+        u.cache_write_usd_per_million,
         case
             when r.input_tokens = 0 then cast(0 as decimal(38, 10))
+            when r.input_tokens * u.input_usd_approx < 90000000 and abs(r.input_tokens) < 100000000000000000
+                then cast(cast(r.input_tokens as decimal(18, 0)) * u.input_unit as decimal(38, 10))
             else cast(cast(r.input_tokens as decimal(38, 0))
-                      * (k.input_usd_per_million * cast(0.000001 as decimal(7, 6))) as decimal(38, 10))
+                      * (u.input_usd_per_million * cast(0.000001 as decimal(7, 6))) as decimal(38, 10))
         end as input_cost,
         case
             when r.output_tokens = 0 then cast(0 as decimal(38, 10))
+            when r.output_tokens * u.output_usd_approx < 90000000 and abs(r.output_tokens) < 100000000000000000
+                then cast(cast(r.output_tokens as decimal(18, 0)) * u.output_unit as decimal(38, 10))
             else cast(cast(r.output_tokens as decimal(38, 0))
-                      * (k.output_usd_per_million * cast(0.000001 as decimal(7, 6))) as decimal(38, 10))
+                      * (u.output_usd_per_million * cast(0.000001 as decimal(7, 6))) as decimal(38, 10))
         end as output_cost,
         case
             when r.cache_read_tokens = 0 then cast(0 as decimal(38, 10))
+            when r.cache_read_tokens * u.cache_read_usd_approx < 90000000 and abs(r.cache_read_tokens) < 100000000000000000
+                then cast(cast(r.cache_read_tokens as decimal(18, 0)) * u.cache_read_unit as decimal(38, 10))
             else cast(cast(r.cache_read_tokens as decimal(38, 0))
-                      * (k.cache_read_usd_per_million * cast(0.000001 as decimal(7, 6))) as decimal(38, 10))
+                      * (u.cache_read_usd_per_million * cast(0.000001 as decimal(7, 6))) as decimal(38, 10))
         end as cache_read_cost,
         case
             when r.cache_write_tokens = 0 then cast(0 as decimal(38, 10))
+            when r.cache_write_tokens * u.cache_write_usd_approx < 90000000 and abs(r.cache_write_tokens) < 100000000000000000
+                then cast(cast(r.cache_write_tokens as decimal(18, 0)) * u.cache_write_unit as decimal(38, 10))
             else cast(cast(r.cache_write_tokens as decimal(38, 0))
-                      * (k.cache_write_usd_per_million * cast(0.000001 as decimal(7, 6))) as decimal(38, 10))
+                      * (u.cache_write_usd_per_million * cast(0.000001 as decimal(7, 6))) as decimal(38, 10))
         end as cache_write_cost
     from requests as r
-    left join key_prices as k
-        on k.provider = r.provider
-        and k.model = r.model
-        and k.region is not distinct from r.region
-        and k.usage_date = r.usage_date
-        and k.service_tier is not distinct from r.service_tier
+    left join key_unit_prices as u
+        on u.provider = r.provider
+        and u.model = r.model
+        and u.region is not distinct from r.region
+        and u.usage_date = r.usage_date
+        and u.service_tier is not distinct from r.service_tier
 ),
 
 final as (

@@ -12,10 +12,6 @@
 -- signatures, so the LIKE matching and ranking run on a small table and one equality join maps every request.
 with
 
-requests as (
-    select * from raw.inference_requests
-),
-
 org_rules as (
     select * from ref.org_rules
 ),
@@ -32,18 +28,12 @@ metadata_keys as (
 ),
 
 -- DuckDB-only: list_transform with a lambda, map lookup (null when the key is absent).
-request_signatures as (
-    select
-        r.*,
-        list_transform(k.keys, x -> r.metadata[x]) as metadata_values
-    from requests as r
-    cross join metadata_keys as k
-),
-
 signatures as (
     select distinct
-        principal_hash, api_key_hash, principal_role, account_id, agent, application, metadata_values
-    from request_signatures
+        r.principal_hash, r.api_key_hash, r.principal_role, r.account_id, r.agent, r.application,
+        list_transform(k.keys, x -> r.metadata[x]) as metadata_values
+    from raw.inference_requests as r
+    cross join metadata_keys as k
 ),
 
 -- Principal and API-key rules compare salted hashes (the warehouse holds no raw identity).
@@ -95,7 +85,7 @@ mapped_signatures as (
 -- price status once per (provider, model, region, usage date)
 price_keys as (
     select distinct provider, model, region, cast(occurred_at as date) as usage_date
-    from requests
+    from raw.inference_requests
 ),
 
 priced_keys as (
@@ -158,7 +148,8 @@ final as (
         r._load_id,
         r._source_object,
         r._source_line
-    from request_signatures as r
+    from raw.inference_requests as r
+    cross join metadata_keys as k
     left join mapped_signatures as m
         on m.principal_hash is not distinct from r.principal_hash
         and m.api_key_hash is not distinct from r.api_key_hash
@@ -166,7 +157,7 @@ final as (
         and m.account_id is not distinct from r.account_id
         and m.agent is not distinct from r.agent
         and m.application is not distinct from r.application
-        and m.metadata_values is not distinct from r.metadata_values
+        and m.metadata_values is not distinct from list_transform(k.keys, x -> r.metadata[x])
     left join priced_keys as pk
         on pk.provider = r.provider
         and pk.model = r.model
