@@ -99,7 +99,9 @@ key_unit_prices as (
 
 token_costs as (
     select
-        r.* exclude (price_status),    -- DuckDB-only: star with exclude
+        -- metadata (a map of caller tags) stays in staging: it is only needed for org mapping, which is done there,
+        -- and carrying it through would double the bytes this table writes.
+        r.* exclude (price_status, metadata),    -- DuckDB-only: star with exclude
         u.input_usd_per_million,
         u.output_usd_per_million,
         u.cache_read_usd_per_million,
