@@ -97,34 +97,35 @@ token_matches as (
 
 -- only token types the request used; a pot with any unpriced usage weighs its claims by tokens instead
 token_usage as (
-    select
-        *,
-        count(*) filter (where estimated_cost is null) over (partition by pot_id) as unpriced_in_pot
-    from token_matches
-    where tokens > 0
+    select * from token_matches where tokens > 0
+),
+
+pots_with_unpriced_usage as (
+    select distinct pot_id from token_usage where estimated_cost is null
 ),
 
 token_claims as (
     select
-        pot_id,
-        source_format || '|' || request_id || '|' || token_type as claim_key,
+        t.pot_id,
+        t.source_format || '|' || t.request_id || '|' || t.token_type as claim_key,
         case
-            when unpriced_in_pot = 0 then cast(estimated_cost * 10000000000 as hugeint)
-            else cast(tokens as hugeint)
+            when u.pot_id is null then cast(t.estimated_cost * 10000000000 as hugeint)
+            else cast(t.tokens as hugeint)
         end as weight,
         'tokens' as cost_kind,
-        team, department, agent, model, environment, region,
-        source_format || '|' || request_id as request_key,
-        case when token_type = 'input' then tokens else 0 end as input_tokens,
-        case when token_type = 'output' then tokens else 0 end as output_tokens,
-        case when token_type = 'cache_read' then tokens else 0 end as cache_read_tokens,
-        case when token_type = 'cache_write' then tokens else 0 end as cache_write_tokens,
-        estimated_cost,
+        t.team, t.department, t.agent, t.model, t.environment, t.region,
+        t.source_format || '|' || t.request_id as request_key,
+        case when t.token_type = 'input' then t.tokens else 0 end as input_tokens,
+        case when t.token_type = 'output' then t.tokens else 0 end as output_tokens,
+        case when t.token_type = 'cache_read' then t.tokens else 0 end as cache_read_tokens,
+        case when t.token_type = 'cache_write' then t.tokens else 0 end as cache_write_tokens,
+        t.estimated_cost,
         cast(null as varchar) as reason,
-        source_format,
-        request_id,
-        token_type
-    from token_usage
+        t.source_format,
+        t.request_id,
+        t.token_type
+    from token_usage as t
+    left join pots_with_unpriced_usage as u on u.pot_id = t.pot_id
 ),
 
 unmatched_token_claims as (
