@@ -99,8 +99,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=50)
     p.set_defaults(handler=cmd_quarantine)
 
-    p = sub.add_parser("build", help="rebuild the SQL models (staging, intermediate, marts) and run the audits")
+    p = sub.add_parser("build", help="rebuild the SQL models (staging, intermediate, marts) and run the audits",
+                       description="Refreshes the price book and rules from the config, then recomputes only the days "
+                       "whose inputs changed since the last build: days with new or restated loads, days inside the "
+                       "effective range of a changed price, days whose org mapping changed. The first build, a new "
+                       "costwarden version or changed capacity / shared-cost rules rebuild everything. Prints the "
+                       "time per relation and the audits (exit 1 if an audit fails).")
+    p.add_argument("--full", action="store_true", help="rebuild every day, whatever changed")
     p.set_defaults(handler=cmd_build)
+
+    p = sub.add_parser("reprice", help="recompute every day from a date on (prices, mapping, allocation), then audit",
+                       description="Forces `costwarden build` to recompute every day from --from on, as well as "
+                       "anything else that changed. Use it when prices or mappings changed in a way the build "
+                       "cannot see, e.g. a corrected price book file. Example: costwarden reprice --from 2026-01-15")
+    p.add_argument("--from", dest="from_day", required=True, metavar="YYYY-MM-DD",
+                   help="first day to recompute (UTC usage / charge date)")
+    p.set_defaults(handler=cmd_reprice)
 
     p = sub.add_parser("demo", help="generate a realistic demo company, load it, and open the dashboard",
                        description="Generates a seeded demo company (departments, teams, agents, models, 120 days of "
@@ -346,7 +360,15 @@ def cmd_quarantine(args, settings: Settings) -> int:
 def cmd_build(args, settings: Settings) -> int:
     from costwarden.build import build_warehouse
 
-    report = build_warehouse(settings, warehouse_path(args, settings))
+    report = build_warehouse(settings, warehouse_path(args, settings), full=args.full)
+    print(report.summary())
+    return 0 if report.ok else 1
+
+
+def cmd_reprice(args, settings: Settings) -> int:
+    from costwarden.build import reprice
+
+    report = reprice(settings, warehouse_path(args, settings), args.from_day)
     print(report.summary())
     return 0 if report.ok else 1
 
