@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from costwarden import db, reference
 from costwarden.config import Settings
 from costwarden.warehouse import AuditResult, build, run_audits
+from dashboard.snapshot import after_build
 
 
 @dataclass
@@ -15,6 +16,7 @@ class BuildReport:
     built: list[str]
     audits: list[AuditResult]
     seconds: float
+    snapshot: str = ""      # what the dashboard snapshot step did (dashboard/snapshot.py)
 
     @property
     def ok(self) -> bool:
@@ -25,6 +27,8 @@ class BuildReport:
         for audit in self.audits:
             state = "ok" if audit.failing_rows == 0 else f"FAILED ({audit.failing_rows} rows, e.g. {audit.sample[:2]})"
             lines.append(f"  audit {audit.name}: {state}")
+        if self.snapshot:
+            lines.append(f"  {self.snapshot}")
         return "\n".join(lines)
 
 
@@ -36,6 +40,7 @@ def build_warehouse(settings: Settings, warehouse: str) -> BuildReport:
             reference.refresh(con, settings)
             built = build(con)
         audits = run_audits(con)
+        snapshot = after_build(con, settings, warehouse)
     finally:
         con.close()
-    return BuildReport(built, audits, time.perf_counter() - started)
+    return BuildReport(built, audits, time.perf_counter() - started, snapshot)

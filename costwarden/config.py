@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from alerts.settings import AlertSettings
+from dashboard.settings import DashboardSettings
 from costwarden.errors import ConfigError
 from models.attribution.settings import CapacityRule, SharedCostRule
 
@@ -119,6 +120,8 @@ class Settings(_Strict):
     shared_costs: list[SharedCostRule] = Field(default_factory=list)
     # Alerts: channels, subscriptions, cooldown, grouping and delivery retries (see [alerts]).
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    # Dashboard sign-in, roles and scopes, snapshots and write-backs (see [dashboard]).
+    dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
 
     @field_validator("reporting_currency")
     @classmethod

@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from costwarden.demo.company import PROVISIONED_MODEL_ARN, AGENTS, TEAM_DEPARTMENT, team_owner, team_role
+from dashboard import demo_users
 
 CONFIG_NAME = "costwarden.demo.toml"
 SOURCE_PREFIX = "demo-"          # every demo source name starts with it (run.py uses it to spot demo warehouses)
@@ -76,6 +77,7 @@ def write_config(path: Path, *, warehouse: str, sources: list[dict], prices: lis
         why = ("price change (demo incident)" if entry["effective_from"] > date(2000, 1, 1)
                else "list price the shipped price book lacks")
         lines += _table("prices", entry, why)
+    lines += demo_users.config_lines()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
