@@ -110,6 +110,18 @@ def reader(viewer: Viewer, config: Settings, filters: Filters | None = None) -> 
     return Reader(viewer, current_snapshot(config), filters or Filters())
 
 
+def _needs_attribution(empty):
+    """Before the first `costwarden build` there is no marts.allocated_cost: such functions return `empty`."""
+    def wrap(function):
+        def inner(r: Reader, *args, **kwargs):
+            if not r.has("allocated_cost"):
+                return empty() if callable(empty) else empty
+            return function(r, *args, **kwargs)
+        inner.__name__, inner.__doc__ = function.__name__, function.__doc__
+        return inner
+    return wrap
+
+
 # ---- filter choices ------------------------------------------------------------------------------------------------
 
 def filter_options(r: Reader) -> dict[str, list]:
@@ -160,6 +172,7 @@ def freshness(r: Reader) -> pd.Series:
     return frame.iloc[0]
 
 
+@_needs_attribution(pd.DataFrame)
 def spend_by_day(r: Reader, currency: str) -> pd.DataFrame:
     rel, billed, effective, (cond, cur) = cost_source(r, currency)
     where, params = r.where(rel)
@@ -170,6 +183,7 @@ def spend_by_day(r: Reader, currency: str) -> pd.DataFrame:
         group by all order by day""", params + [cur])
 
 
+@_needs_attribution(lambda: pd.Series({'total': 0, 'month_to_date': 0, 'last_day': None}))
 def spend_totals(r: Reader, currency: str) -> pd.Series:
     """Billed total, month to date (the month of the newest day in the filters) and the previous month."""
     rel, billed, _, (cond, cur) = cost_source(r, currency)
@@ -185,7 +199,15 @@ def spend_totals(r: Reader, currency: str) -> pd.Series:
 
 
 def usage_totals(r: Reader) -> pd.Series:
-    """Requests and tokens of the filtered scope (from the attribution mart, every cost kind)."""
+    """Requests and tokens of the filtered scope (from the attribution mart, every cost kind; before the first
+    build, from the request summary)."""
+    if not r.has("allocated_cost"):
+        if not r.has("requests_daily"):
+            return pd.Series({"requests": 0, "tokens": 0})
+        where, params = r.where("requests_daily")
+        return r.query(f"""select coalesce(sum(requests), 0) as requests,
+                                  coalesce(sum(input_tokens + output_tokens), 0) as tokens
+                           from requests_daily where {where}""", params).iloc[0]
     where, params = r.where("allocated_cost")
     return r.query(f"""
         select coalesce(sum(requests) filter (where cost_kind in ('tokens', 'capacity', 'estimated_unbilled')), 0)
@@ -203,6 +225,7 @@ def agent_run_totals(r: Reader, currency: str) -> pd.Series | None:
                        from agent_runs where {where} and billing_currency = ?""", params + [currency]).iloc[0]
 
 
+@_needs_attribution(pd.DataFrame)
 def top_movers(r: Reader, currency: str, days: int = 7) -> pd.DataFrame:
     """Teams whose spend in the last `days` days moved most against the `days` before."""
     rel, billed, _, (cond, cur) = cost_source(r, currency)
@@ -256,6 +279,7 @@ def budget_crossings(r: Reader) -> pd.DataFrame:
 
 # ---- attribution ---------------------------------------------------------------------------------------------------
 
+@_needs_attribution(pd.DataFrame)
 def attribution(r: Reader, currency: str) -> pd.DataFrame:
     rel, billed, effective, (cond, cur) = cost_source(r, currency)
     where, params = r.where(rel)
@@ -267,6 +291,7 @@ def attribution(r: Reader, currency: str) -> pd.DataFrame:
         group by all order by billed_cost desc""", params + [cur])
 
 
+@_needs_attribution(lambda: pd.Series({'estimate_usd': 0, 'requests': 0}))
 def estimated_unbilled(r: Reader) -> pd.Series:
     where, params = r.where("allocated_cost")
     return r.query(f"""select coalesce(sum(estimated_cost), 0) as estimate_usd, coalesce(sum(requests), 0) as requests
@@ -293,6 +318,8 @@ def unit_costs(r: Reader, currency: str, by: str) -> pd.DataFrame:
     """Cost per request and per 1K tokens (and per run when marts.unit_cost exists) by day and `by`."""
     if by not in ("model", "agent", "team"):
         raise ValueError(by)
+    if not r.has("unit_cost") and not r.has("allocated_cost"):
+        return pd.DataFrame(columns=["day", by, "cost", "requests", "tokens"])
     if r.has("unit_cost"):
         where, params = r.where("unit_cost")
         return r.query(f"""
@@ -426,6 +453,7 @@ def months(r: Reader) -> list[str]:
     return r.query("select distinct strftime(day, '%Y-%m') as m from allocated_cost order by 1 desc")["m"].tolist()
 
 
+@_needs_attribution(pd.DataFrame)
 def chargeback(r: Reader, month: str) -> pd.DataFrame:
     """Chargeback lines of one month in the viewer's scope and the page filters (environment, region, department,
     team; the month replaces the date range)."""
@@ -472,6 +500,7 @@ def unpriced_models(r: Reader) -> pd.DataFrame:
                       from unpriced_models group by all order by requests desc""")
 
 
+@_needs_attribution(pd.DataFrame)
 def coverage(r: Reader) -> pd.DataFrame:
     """Share of the GenAI bill attributed to teams, per billing currency (the rest is unallocated/idle/shared)."""
     where, params = r.where("allocated_cost")
