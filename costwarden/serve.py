@@ -18,7 +18,8 @@ def dashboard_app() -> Path:
 
 def dashboard_command(port: int) -> list[str]:
     return [sys.executable, "-m", "streamlit", "run", str(dashboard_app()), "--server.port", str(port),
-            "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+            "--server.headless", "true", "--browser.gatherUsageStats", "false",
+            "--client.toolbarMode", "viewer"]
 
 
 def run_dashboard(warehouse: str, config: str | None, port: int) -> int:

@@ -86,24 +86,21 @@ reader = data.Reader(viewer, base.path, filters)
 st.session_state[ui.CONTEXT_KEY] = ui.Context(viewer, reader, currency, language, config)
 
 PAGES = Path(__file__).parent / "pages"
-pages = [
-    st.Page(PAGES / "overview.py", title=t("page.overview"), icon=":material/dashboard:", default=True),
-    st.Page(PAGES / "attribution.py", title=t("page.attribution"), icon=":material/account_tree:"),
-    st.Page(PAGES / "unit_economics.py", title=t("page.unit_economics"), icon=":material/calculate:"),
-    st.Page(PAGES / "models_latency.py", title=t("page.models_latency"), icon=":material/speed:"),
-    st.Page(PAGES / "anomalies.py", title=t("page.anomalies"), icon=":material/warning:"),
-    st.Page(PAGES / "budgets.py", title=t("page.budgets"), icon=":material/savings:"),
-    st.Page(PAGES / "recommendations.py", title=t("page.recommendations"), icon=":material/lightbulb:"),
-    st.Page(PAGES / "reports.py", title=t("page.reports"), icon=":material/download:"),
-    st.Page(PAGES / "data_health.py", title=t("page.data_health"), icon=":material/monitor_heart:"),
-]
+# (file stem = url path = audit page name, icon); the title comes from the strings table
+PAGE_LIST = [("overview", ":material/dashboard:"), ("attribution", ":material/account_tree:"),
+             ("unit_economics", ":material/calculate:"), ("models_latency", ":material/speed:"),
+             ("anomalies", ":material/warning:"), ("budgets", ":material/savings:"),
+             ("recommendations", ":material/lightbulb:"), ("reports", ":material/download:"),
+             ("data_health", ":material/monitor_heart:")]
 if viewer.can_read_audit:
-    pages.append(st.Page(PAGES / "audit_log.py", title=t("page.audit_log"), icon=":material/policy:"))
+    PAGE_LIST.append(("audit_log", ":material/policy:"))
+pages = [st.Page(PAGES / f"{stem}.py", url_path=stem, title=t(f"page.{stem}"), icon=icon, default=stem == "overview")
+         for stem, icon in PAGE_LIST]
 navigation = st.navigation(pages)
 
 # Audit: one row per page view (a page, or its filters, changing), not per widget rerun.
 seen = (navigation.url_path, repr(filters), currency)
 if st.session_state.get("_last_view") != seen:
     st.session_state["_last_view"] = seen
-    ui.context().audit("view", navigation.url_path or "overview")
+    ui.context().audit("view", navigation.url_path or "overview")   # the default page has no path
 navigation.run()

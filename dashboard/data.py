@@ -509,9 +509,9 @@ def coverage(r: Reader) -> pd.DataFrame:
                sum(billed_cost) as billed,
                sum(billed_cost) filter (where department not in ('__unallocated__', '__idle__', '__shared__'))
                    as attributed,
-               sum(billed_cost) filter (where department = '__unallocated__') as unallocated,
-               sum(billed_cost) filter (where department = '__idle__') as idle,
-               sum(billed_cost) filter (where department = '__shared__') as shared,
+               coalesce(sum(billed_cost) filter (where department = '__unallocated__'), 0) as unallocated,
+               coalesce(sum(billed_cost) filter (where department = '__idle__'), 0) as idle,
+               coalesce(sum(billed_cost) filter (where department = '__shared__'), 0) as shared,
                100.0 * sum(billed_cost) filter (where department not in ('__unallocated__', '__idle__', '__shared__'))
                    / nullif(sum(billed_cost), 0) as coverage_pct
         from allocated_cost where {where} and cost_kind <> 'estimated_unbilled' group by billing_currency""",

@@ -113,7 +113,7 @@ EN: dict[str, str] = {
     # data health
     "health.coverage": "Attribution coverage", "health.coverage_metric": "Share of the bill attributed ({currency})",
     "health.coverage_help": "attributed = billed cost assigned to a real department; the rest is in "
-                            "__unallocated__, __idle__ or __shared__.",
+                            "`__unallocated__`, `__idle__` or `__shared__`.",
     "health.loads": "Recent loads", "health.loads_help": "Every run: read = loaded + quarantined; skipped rows were "
                                                          "already loaded.",
     "health.platform_only": "Loads, quarantine and alert delivery are platform-wide; admins and finance see them.",
@@ -254,7 +254,7 @@ ZH: dict[str, str] = {
     "reports.no_export": "您的角色不能下载导出文件。", "reports.download.csv": "下载 CSV",
     "reports.download.xlsx": "下载 Excel", "reports.download.focus": "下载 FOCUS CSV",
     "health.coverage": "归属覆盖率", "health.coverage_metric": "已归属账单占比（{currency}）",
-    "health.coverage_help": "已归属 = 分配到实际部门的账单成本；其余在 __unallocated__、__idle__ 或 __shared__ 中。",
+    "health.coverage_help": "已归属 = 分配到实际部门的账单成本；其余在 `__unallocated__`、`__idle__` 或 `__shared__` 中。",
     "health.loads": "最近加载", "health.loads_help": "每次运行：读取 = 加载 + 隔离；跳过的行此前已加载。",
     "health.platform_only": "加载、隔离和告警投递属于平台范围；管理员和财务可以看到。",
     "health.quarantine": "按原因统计的隔离行", "health.no_quarantine": "没有被隔离的行。",

@@ -29,6 +29,10 @@ class Context:
     def t(self, key: str, **values) -> str:
         return translate(self.language, key, **values)
 
+    def label(self, key: str, **values) -> str:
+        """A metric label naming its currency, so the value itself stays short enough for narrow screens."""
+        return f"{self.t(key, **values)} ({self.currency})"
+
     def money(self, value, currency: str | None = None) -> str:
         return money(value, currency or self.currency)
 
@@ -49,6 +53,13 @@ def money(value, currency: str) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return "–"
     return f"{float(value):,.2f} {currency}"
+
+
+def amount(value, decimals: int = 2) -> str:
+    """A money amount without its currency (the label names it). Unit costs use 4 decimals: they are cents."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "–"
+    return f"{float(value):,.{decimals}f}"
 
 
 def count(value) -> str:

@@ -16,7 +16,7 @@ if frame.empty:
     st.stop()
 
 total = frame["billed_cost"].astype(float).sum()
-st.metric(t("attribution.total"), ctx.money(total))
+st.metric(ctx.label("attribution.total"), ui.amount(total))
 st.plotly_chart(charts.drilldown(frame, {"money": t("axis.money", currency=cur)}), width="stretch")
 st.caption(t("attribution.drill_help"))
 
@@ -24,7 +24,7 @@ st.subheader(t("attribution.reserved"))
 cols = st.columns(3)
 for column, bucket in zip(cols, data.RESERVED):
     amount = frame.loc[frame["department"] == bucket, "billed_cost"].astype(float).sum()
-    column.metric(bucket, ctx.money(amount))
+    column.metric(f"`{bucket}` ({cur})", ui.amount(amount))
     column.caption(t(f"attribution.explain.{bucket.strip('_')}"))
 if not ctx.viewer.all_scopes:
     st.caption(t("attribution.reserved_scoped"))

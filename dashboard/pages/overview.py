@@ -24,29 +24,30 @@ forecasts = data.forecasts(r)
 runs = data.agent_run_totals(r, cur)
 
 a, b, c, d = st.columns(4)
-a.metric(t("overview.mtd"), ctx.money(totals["month_to_date"]), help=t("overview.mtd_help"))
-b.metric(t("overview.total"), ctx.money(totals["total"]))
+a.metric(ctx.label("overview.mtd"), ui.amount(totals["month_to_date"]), help=t("overview.mtd_help"))
+b.metric(ctx.label("overview.total"), ui.amount(totals["total"]))
 c.metric(t("overview.requests"), ui.count(usage["requests"]))
-d.metric(t("overview.per_request"), ctx.money(unit_cost / unit_requests if unit_requests else None),
+d.metric(ctx.label("overview.per_request"), ui.amount(unit_cost / unit_requests if unit_requests else None, 4),
          help=t("overview.unit_help"))
 e, f, g, h = st.columns(4)
-e.metric(t("overview.per_1k_tokens"),
-         ctx.money(1000 * unit_cost / unit_tokens if unit_tokens else None), help=t("overview.unit_help"))
+e.metric(ctx.label("overview.per_1k_tokens"),
+         ui.amount(1000 * unit_cost / unit_tokens if unit_tokens else None, 4), help=t("overview.unit_help"))
 if runs is not None and runs["runs"]:
-    f.metric(t("overview.per_run"), ctx.money(float(runs["cost"]) / runs["runs"]))
+    f.metric(ctx.label("overview.per_run"), ui.amount(float(runs["cost"]) / runs["runs"], 4))
 else:
-    f.metric(t("overview.per_run"), "–", help=t("overview.per_run_missing"))
+    f.metric(ctx.label("overview.per_run"), "–", help=t("overview.per_run_missing"))
 company = forecasts[(forecasts["scope_kind"] == "all") & (forecasts["currency"] == cur)] if len(forecasts) else \
     forecasts
 if len(company):
     latest = company.iloc[0]
-    g.metric(t("overview.forecast"), ctx.money(latest["forecast"]),
+    g.metric(ctx.label("overview.forecast"), ui.amount(latest["forecast"]),
              help=t("overview.forecast_interval", low=ctx.money(latest["lower_80"]), high=ctx.money(latest["upper_80"])))
 else:
-    g.metric(t("overview.forecast"), "–", help=t("overview.forecast_missing"))
+    g.metric(ctx.label("overview.forecast"), "–", help=t("overview.forecast_missing"))
 in_currency = budgets[budgets["currency"] == cur] if len(budgets) else budgets
 if len(in_currency):
-    h.metric(t("overview.budget_used"), f"{in_currency['actual'].astype(float).sum() / in_currency['amount'].astype(float).sum() * 100:,.1f} %",
+    used = in_currency["actual"].astype(float).sum() / in_currency["amount"].astype(float).sum()
+    h.metric(t("overview.budget_used"), f"{100 * used:,.1f} %",
              help=t("overview.budget_used_help", n=len(in_currency)))
 else:
     h.metric(t("overview.budget_used"), "–", help=t("overview.budget_missing"))

@@ -23,7 +23,7 @@ if len(fresh):
     found.loc[hit, "decided_by"] = found.loc[hit, "rec_id"].map(newer["user_name"])
 
 for currency, group in found.groupby("currency"):
-    st.metric(t("recs.saving", currency=currency), ctx.money(group["monthly_saving"].astype(float).sum(), currency))
+    st.metric(t("recs.saving", currency=currency), ui.amount(group["monthly_saving"].astype(float).sum()))
 ui.table(ctx, found[["rec_id", "kind", "scope_kind", "scope_value", "current_setting", "proposed_setting",
                      "monthly_saving", "saving_low_80", "saving_high_80", "currency", "quality_change",
                      "p95_latency_change_ms", "risk", "state"]],

@@ -19,8 +19,7 @@ lines = data.chargeback(r, month)
 st.caption(t("reports.scope", scope=t("scope.all") if ctx.viewer.all_scopes else ctx.viewer.scope_label(),
              rows=ui.count(len(lines))))
 for currency, group in lines.groupby("billing_currency"):
-    st.metric(t("reports.total", month=month, currency=currency), ctx.money(group["billed_cost"].astype(float).sum(),
-                                                                           currency))
+    st.metric(t("reports.total", month=month, currency=currency), ui.amount(group["billed_cost"].astype(float).sum()))
 ui.table(ctx, lines.head(200), exports.MONEY)
 if len(lines) > 200:
     st.caption(t("reports.preview", n=200))

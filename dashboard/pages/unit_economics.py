@@ -28,15 +28,15 @@ if has_runs:
 
 all_cost, all_requests, all_tokens = frame["cost"].sum(), frame["requests"].sum(), frame["tokens"].sum()
 a, b, c, d = st.columns(4)
-a.metric(t("overview.per_request"), ctx.money(all_cost / all_requests if all_requests else None))
-b.metric(t("overview.per_1k_tokens"), ctx.money(1000 * all_cost / all_tokens if all_tokens else None))
+a.metric(ctx.label("overview.per_request"), ui.amount(all_cost / all_requests if all_requests else None, 4))
+b.metric(ctx.label("overview.per_1k_tokens"), ui.amount(1000 * all_cost / all_tokens if all_tokens else None, 4))
 if has_runs and frame["runs"].sum():
-    c.metric(t("overview.per_run"), ctx.money(all_cost / frame["runs"].sum()))
-    d.metric(t("unit.per_successful_run"), ctx.money(all_cost / frame["successful_runs"].sum())
+    c.metric(ctx.label("overview.per_run"), ui.amount(all_cost / frame["runs"].sum(), 4))
+    d.metric(ctx.label("unit.per_successful_run"), ui.amount(all_cost / frame["successful_runs"].sum(), 4)
              if frame["successful_runs"].sum() else "–")
 else:
-    c.metric(t("overview.per_run"), "–", help=t("overview.per_run_missing"))
-    d.metric(t("unit.per_successful_run"), "–", help=t("overview.per_run_missing"))
+    c.metric(ctx.label("overview.per_run"), "–", help=t("overview.per_run_missing"))
+    d.metric(ctx.label("unit.per_successful_run"), "–", help=t("overview.per_run_missing"))
 
 daily = frame.groupby(["day", by], as_index=False)[["cost", "requests"]].sum()
 daily["cost_per_request"] = daily["cost"] / daily["requests"].where(daily["requests"] > 0)
@@ -53,5 +53,5 @@ waste = data.waste(r, cur)
 if waste.empty:
     ui.empty(ctx, "what.agent_runs", "costwarden build")
 else:
-    st.metric(t("unit.waste_total"), ctx.money(waste["waste_cost"].astype(float).sum()))
+    st.metric(ctx.label("unit.waste_total"), ui.amount(waste["waste_cost"].astype(float).sum()))
     ui.table(ctx, waste, ("cost", "waste_cost"))

@@ -37,7 +37,7 @@ def test_dynamic_keys_are_translated():
     keys += [f"attribution.explain.{b.strip('_')}" for b in RESERVED]
     keys += [f"anomalies.verdict.{v}" for v in ("expected", "not_anomaly", "planned")]
     keys += ["recs.approved", "recs.rejected"] + [f"reports.download.{k}" for k in ("csv", "xlsx", "focus")]
-    keys += [f"page.{p.stem}" for p in DASHBOARD.glob("pages/*.py") if p.stem not in ("budgets", "reports")]
+    keys += [f"page.{p.stem}" for p in DASHBOARD.glob("pages/*.py")]
     missing = [k for k in keys if k not in EN]
     assert not missing, missing
 

@@ -25,8 +25,9 @@ def _one(warehouse: str, sql: str, params: list | None = None):
         con.close()
 
 
-def money(value) -> str:
-    return f"{float(value or 0):,.2f} USD"
+def money(value, decimals: int = 2) -> str:
+    """As the page shows an amount (the currency is in the label)."""
+    return f"{float(value or 0):,.{decimals}f}"
 
 
 @pytest.mark.parametrize("role", list(VIEWERS))
@@ -43,16 +44,16 @@ def test_overview_and_attribution_totals_match_the_warehouse(dashboard_env, role
     billed = _one(dashboard_env.warehouse, f"select sum(billed_cost) from marts.allocated_cost where {scope} "
                                            "and cost_kind <> 'estimated_unbilled'")
     at = app_as(VIEWERS[role])
-    assert metric(at, "Spend in the selected dates") == money(billed)
+    assert metric(at, "Spend in the selected dates (USD)") == money(billed)
     requests = _one(dashboard_env.warehouse, f"select sum(requests) from marts.allocated_cost where {scope} and "
                                              "cost_kind in ('tokens', 'capacity', 'estimated_unbilled')")
     assert metric(at, "Requests") == f"{int(requests):,}"
     at.switch_page("pages/attribution.py")
     at.run()
-    assert metric(at, "Billed cost in scope") == money(billed)
+    assert metric(at, "Billed cost in scope (USD)") == money(billed)
     idle = _one(dashboard_env.warehouse, f"select sum(billed_cost) from marts.allocated_cost where {scope} and "
                                          "department = '__idle__'")
-    assert metric(at, "__idle__") == money(idle)
+    assert metric(at, "`__idle__` (USD)") == money(idle)
     if role in ("admin", "finance", "viewer"):
         assert idle > 0          # the demo's provisioned throughput leaves idle capacity; finance must see it
 
@@ -64,7 +65,7 @@ def test_unit_cost_matches_the_warehouse(dashboard_env, role):
         f"""select sum(billed_cost), sum(requests) from marts.allocated_cost
             where {scope} and cost_kind in ('tokens', 'capacity')""").fetchone()
     at = app_as(VIEWERS[role], "pages/unit_economics.py")
-    assert metric(at, "Cost per request") == money(float(cost) / requests)
+    assert metric(at, "Cost per request (USD)") == money(float(cost) / requests, 4)
 
 
 @pytest.mark.parametrize("role,expected_open", [("finance", 3), ("product-lead", 1), ("support-lead", 1)])
@@ -75,7 +76,7 @@ def test_anomalies_page_counts_what_the_role_may_see(dashboard_env, role, expect
     at = app_as(VIEWERS[role], "pages/anomalies.py")
     assert metric(at, "Open anomalies") == str(expected_open)
     impact = _one(dashboard_env.warehouse, f"select sum(impact_cost) from analytics.anomalies where {scope}")
-    assert metric(at, "Cost impact") == money(impact)
+    assert metric(at, "Cost impact") == f"{money(impact)} USD"
 
 
 @pytest.mark.parametrize("role", ["finance", "product-lead"])
@@ -125,7 +126,7 @@ def test_chinese_labels_on_every_page(dashboard_env):
     at.session_state["language"] = "zh"
     at.run()
     assert at.title[0].value == "总览"
-    assert any(m.label == "所选日期内支出" for m in at.metric)
+    assert any(m.label == "所选日期内支出 (USD)" for m in at.metric)
     for page, title in (("attribution", "成本归属"), ("data_health", "数据健康"), ("anomalies", "异常")):
         at.switch_page(f"pages/{page}.py")
         at.run()

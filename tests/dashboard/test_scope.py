@@ -97,10 +97,11 @@ def test_export_file_holds_only_the_scope(snap):
 def test_url_parameters_cannot_widen_the_scope(dashboard_env):
     at = app_as(LEAD, query={"department": "finance"})
     assert not at.exception
-    assert metric(at, "Spend in the selected dates") == "0.00 USD"
+    assert metric(at, "Spend in the selected dates (USD)") == "0.00"
     at = app_as(LEAD, "pages/attribution.py", query={"department": ["product", "finance"], "team": "risk-models"})
     assert not at.exception
-    assert all(m.value == "0.00 USD" for m in at.metric if m.label.startswith("__"))
+    shown = [m.value for m in at.metric if m.label.startswith("`__")]
+    assert shown == ["0.00", "0.00", "0.00"]
 
 
 def test_team_lead_filter_choices_are_their_own(dashboard_env):

@@ -95,14 +95,16 @@ def test_write_backs_reach_the_warehouse_once(tmp_path):
     assert events == [("export", 3, 120)]
 
 
-def test_page_views_and_exports_are_audited(dashboard_env, tmp_path):
+def test_page_views_are_audited_with_scope_and_filters(dashboard_env, tmp_path):
     from tests.dashboard.conftest import VIEWERS, app_as
 
-    at = app_as(VIEWERS["support-lead"], "pages/reports.py")
-    at.switch_page("pages/attribution.py")
-    at.run()
-    rows = writeback.read(tmp_path / "writeback.duckdb",
-                          "select user_name, action, page, scope from audit.dashboard_events order by occurred_at")
-    views = rows[rows["action"] == "view"]
-    assert list(views["page"]) == ["overview", "reports", "attribution"]
-    assert set(views["scope"]) == {"team=support-automation"}
+    at = app_as(VIEWERS["product-lead"])
+    at.multiselect(key="filter_team").select("search").run()
+    at.run()                                                  # a rerun without a change is not a new view
+    rows = writeback.read(tmp_path / "writeback.duckdb", """
+        select user_name, action, page, scope, json_extract_string(filters, '$.teams[0]') as team
+        from audit.dashboard_events order by occurred_at""")
+    assert list(rows["action"]) == ["view", "view"]
+    assert list(rows["page"]) == ["overview", "overview"]
+    assert set(rows["scope"]) == {"department=product"} and set(rows["user_name"]) == {"product-lead"}
+    assert list(rows["team"].fillna("")) == ["", "search"]
