@@ -1,4 +1,5 @@
-"""`python -m benchmarks [ingest] [--bedrock-records N] [--cur-lines M] [--repeat K] [--only bedrock|cur2]`.
+"""`python -m benchmarks [ingest] [--bedrock-records N] [--cur-lines M] [--repeat K] [--only bedrock|cur2]`;
+`python -m benchmarks dashboard --warehouse W --config C [--amplify K]` (see benchmarks/dashboard_bench.py).
 
 Prints medians and ratios against DuckDB's raw read of the same files in the same run; writes JSON results to
 benchmarks/out/. Sized by default to the issue's targets (10M Bedrock records, a 2M-line CUR 2.0 month); use
@@ -14,6 +15,12 @@ from benchmarks import ingest_bench
 
 
 def main() -> None:
+    import sys
+
+    if sys.argv[1:2] == ["dashboard"]:
+        from benchmarks import dashboard_bench
+
+        return dashboard_bench.main(sys.argv[2:])
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("suite", nargs="?", default="ingest", choices=["ingest"])

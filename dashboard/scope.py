@@ -11,6 +11,7 @@ only ever bound parameters, and whatever they say, the views never hold another 
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from dataclasses import dataclass
@@ -51,7 +52,7 @@ def catalog(snapshot: Path) -> dict[str, Relation]:
     key = str(snapshot)
     with _catalog_lock:
         if key not in _catalogs:
-            con = duckdb.connect(key, read_only=True)
+            con = _database(snapshot).cursor()
             try:
                 rows = con.execute("select table_schema, table_name, list(column_name) from information_schema.columns "
                                    "where table_catalog = current_database() group by all").fetchall()
@@ -66,8 +67,10 @@ def catalog(snapshot: Path) -> dict[str, Relation]:
         return _catalogs[key]
 
 
-def referenced_names(sql: str) -> set[str]:
-    """The relation names a statement reads; ScopeError for anything but plain names of one SELECT."""
+@functools.lru_cache(maxsize=512)
+def referenced_names(sql: str) -> frozenset[str]:
+    """The relation names a statement reads; ScopeError for anything but plain names of one SELECT. Cached: pages
+    send the same statements with different parameters."""
     with _parser_lock:
         tree = json.loads(_parser.execute("select json_serialize_sql(?)", [sql]).fetchone()[0])
     if tree.get("error") or len(tree.get("statements", [])) != 1:
@@ -98,7 +101,7 @@ def referenced_names(sql: str) -> set[str]:
         name = table["table_name"].lower()
         if name not in ctes:
             names.add(name)
-    return names
+    return frozenset(names)
 
 
 def _quote_list(values) -> str:
@@ -120,6 +123,23 @@ def view_sql(relation: Relation, viewer: Viewer) -> str:
     return f'create temp view "{relation.name}" as select * from {relation.qualified} where {where}'
 
 
+_open: dict[str, duckdb.DuckDBPyConnection] = {}
+_open_lock = threading.Lock()
+KEEP_OPEN = 2          # the current snapshot and the one before it (pages still rendering from it)
+
+
+def _database(snapshot: Path) -> duckdb.DuckDBPyConnection:
+    """One long-lived read-only connection per snapshot; queries use cursors on it (each cursor is its own
+    connection to the same database, so temporary views never leak between queries or sessions)."""
+    key = str(snapshot)
+    with _open_lock:
+        if key not in _open:
+            _open[key] = duckdb.connect(key, read_only=True)
+            for stale in list(_open)[:-KEEP_OPEN]:
+                _open.pop(stale).close()
+        return _open[key]
+
+
 def run(snapshot: Path, viewer: Viewer, sql: str, params: list | None = None) -> pd.DataFrame:
     """The one way a page reads data."""
     relations = catalog(snapshot)
@@ -127,7 +147,7 @@ def run(snapshot: Path, viewer: Viewer, sql: str, params: list | None = None) ->
     unknown = names - relations.keys()
     if unknown:
         raise ScopeError(f"unknown relation(s) {sorted(unknown)}; published: {sorted(relations)}")
-    con = duckdb.connect(str(snapshot), read_only=True)
+    con = _database(snapshot).cursor()
     try:
         con.execute("SET TimeZone = 'UTC'")
         for name in sorted(names):
