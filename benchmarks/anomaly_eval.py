@@ -25,7 +25,8 @@ from models.anomaly import AnomalyDetector, RollingZScoreDetector
 FALSE_ALERT_TARGET = 1 / 30      # per series-month
 # An alert within this many periods after a window's end still belongs to it (e.g. "the loop stopped").
 TOLERANCE = {"daily": 3, "hourly": 12}
-DETECTOR_GRID = {"threshold": [3.5, 4.0, 4.5], "point_threshold": [5.5, 6.5, 8.0], "cusum_h": [5.0, 8.0, 12.0]}
+DETECTOR_GRID = {"threshold": [3.5, 4.0, 4.5, 5.0], "point_threshold": [5.5, 6.5, 8.0, 9.5],
+                 "cusum_h": [5.0, 8.0, 12.0, 16.0]}
 ZSCORE_GRID = {"threshold": [3.0, 4.0, 5.0], "window_days": [14, 28]}
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from costwarden import db, reference
 from costwarden.config import Settings
 from costwarden.warehouse import AuditResult, build, run_audits
 from dashboard.snapshot import after_build
+from models.attribution.fx import missing_rate_note
 
 
 @dataclass
@@ -16,6 +17,7 @@ class BuildReport:
     built: list[str]
     audits: list[AuditResult]
     seconds: float
+    notes: list[str] = field(default_factory=list)   # warnings that are not audit failures (e.g. missing FX rates)
     snapshot: str = ""      # what the dashboard snapshot step did (dashboard/snapshot.py)
 
     @property
@@ -27,6 +29,7 @@ class BuildReport:
         for audit in self.audits:
             state = "ok" if audit.failing_rows == 0 else f"FAILED ({audit.failing_rows} rows, e.g. {audit.sample[:2]})"
             lines.append(f"  audit {audit.name}: {state}")
+        lines += [f"  note: {note}" for note in self.notes]
         if self.snapshot:
             lines.append(f"  {self.snapshot}")
         return "\n".join(lines)
@@ -40,7 +43,8 @@ def build_warehouse(settings: Settings, warehouse: str) -> BuildReport:
             reference.refresh(con, settings)
             built = build(con)
         audits = run_audits(con)
+        notes = [note for note in [missing_rate_note(con)] if note]
         snapshot = after_build(con, settings, warehouse)
     finally:
         con.close()
-    return BuildReport(built, audits, time.perf_counter() - started, snapshot)
+    return BuildReport(built, audits, time.perf_counter() - started, notes, snapshot)

@@ -11,6 +11,7 @@ import csv
 import json
 import os
 import sys
+from datetime import datetime, timezone
 from decimal import Decimal
 
 from costwarden import __version__
@@ -117,7 +118,48 @@ def build_parser() -> argparse.ArgumentParser:
                        "impact_pct, score, severity) to --out or stdout.")
     p.add_argument("--series", metavar="FILE.csv", help="a CSV of timestamp,value[,series_id] to analyse")
     p.add_argument("--out", metavar="FILE.csv", help="where to write anomalies (default: stdout)")
+    p.add_argument("--now", type=_utc_time, metavar="TIME", help="judge only data before this UTC time, as a run "
+                   "at that moment would have (default: through the day of the newest request)")
     p.set_defaults(handler=cmd_detect)
+
+    p = sub.add_parser("forecast", help="month-end forecasts per scope with 80%% intervals; evaluate budgets",
+                       description="Forecast this month's and this quarter's spend for the company, every "
+                       "department, team and agent (per billing currency), with an 80% interval, from daily spend in "
+                       "marts.allocated_cost (billed cost, or the price-book estimate where no bill has arrived "
+                       "yet). Stores them in analytics.forecasts, evaluates the config's [[budgets]] into "
+                       "analytics.budget_status and records each newly crossed threshold once in "
+                       "analytics.budget_crossings. With --what-if, prints the forecast under that assumption and "
+                       "stores nothing. See docs/forecasting.md.",
+                       epilog="examples:\n  costwarden forecast\n  costwarden forecast --as-of 2026-10-14\n"
+                       "  costwarden forecast --what-if traffic=+10%\n  costwarden forecast --what-if rec=REC-ID "
+                       "--format json")
+    p.add_argument("--as-of", metavar="DATE", help="forecast as a run on this day would have (YYYY-MM-DD; default: "
+                   "the last day with data)")
+    p.add_argument("--what-if", action="append", metavar="ASSUMPTION", help="traffic=+10%% (or -15%%) scales "
+                   "usage-driven spend for the rest of the period; rec=ID applies a recommendation's monthly "
+                   "saving from tomorrow. Repeatable; nothing is stored.")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.set_defaults(handler=cmd_forecast)
+
+    p = sub.add_parser("budgets", help="budget status: actual, forecast, %% used, runway, thresholds crossed",
+                       description="Show each budget's current period as the last `costwarden forecast` run left it: "
+                       "spend so far, the period-end forecast with its 80% interval, % of the budget used and "
+                       "forecast, the runway (the day the budget runs out at the current pace) and the thresholds "
+                       "crossed. Budgets are [[budgets]] entries in the config.")
+    p.add_argument("--all", action="store_true", help="every period since the data starts, not only the current")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.set_defaults(handler=cmd_budgets)
+    p = sub.add_parser("feedback", help="mark an anomaly as expected, not an anomaly, or planned",
+                       description="Record your verdict on an anomaly (ids are in analytics.anomalies and on the "
+                       "dashboard). It stays visible but later `costwarden detect` runs never page it again: "
+                       "expected = a known, normal cause (a batch job); not_anomaly = the detector was wrong; "
+                       "planned = an announced launch or test. Verdicts are appended, the newest counts.")
+    p.add_argument("anomaly_id", help="the anomaly's id, e.g. A-1f2e3d4c5b6a7980")
+    p.add_argument("--verdict", required=True, choices=["expected", "not_anomaly", "planned"])
+    p.add_argument("--note", help="why (shown next to the verdict)")
+    p.add_argument("--by", default=os.environ.get("USER", "") or "unknown", metavar="NAME",
+                   help="who decides (default: $USER)")
+    p.set_defaults(handler=cmd_feedback)
 
     p = sub.add_parser("dashboard", help="run the Streamlit dashboard; hash a sign-in password; publish a snapshot",
                        description="serve (default): run the dashboard on --port against the newest snapshot of the "
@@ -213,6 +255,31 @@ def cmd_detect(args, settings: Settings) -> int:
     from models.detect_cli import run_detect
 
     return run_detect(args, settings, warehouse_path(args, settings))
+
+
+def cmd_forecast(args, settings: Settings) -> int:
+    from models.forecast.commands import forecast_command
+
+    return forecast_command(args, settings, warehouse_path(args, settings))
+
+
+def cmd_budgets(args, settings: Settings) -> int:
+    from models.forecast.commands import budgets_command
+
+    return budgets_command(args, settings, warehouse_path(args, settings))
+def cmd_feedback(args, settings: Settings) -> int:
+    from models.anomaly_feedback import run_feedback
+
+    return run_feedback(args, settings, warehouse_path(args, settings))
+
+
+def _utc_time(text: str) -> datetime:
+    try:
+        stamp = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date or time; use ISO 8601 such as 2026-10-01 or "
+                                         "2026-10-01T06:00:00Z") from None
+    return stamp.astimezone(timezone.utc).replace(tzinfo=None) if stamp.tzinfo else stamp
 
 
 def cmd_dashboard(args, settings: Settings) -> int:

@@ -19,7 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from alerts.settings import AlertSettings
 from dashboard.settings import DashboardSettings
 from costwarden.errors import ConfigError
+from models.attribution.fx import FxRate
+from models.anomaly.settings import AnomalySettings
 from models.attribution.settings import CapacityRule, SharedCostRule
+from models.forecast.settings import Budgets
 
 DEFAULT_WAREHOUSE = "costwarden.duckdb"
 
@@ -118,8 +121,14 @@ class Settings(_Strict):
     capacity: list[CapacityRule] = Field(default_factory=list)
     # Shared overhead (support, tax, non-AI services) and how to split it across teams.
     shared_costs: list[SharedCostRule] = Field(default_factory=list)
+    # Effective-dated exchange rates into the reporting currency (marts.allocated_cost_reporting).
+    fx_rates: list[FxRate] = Field(default_factory=list)
     # Alerts: channels, subscriptions, cooldown, grouping and delivery retries (see [alerts]).
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    # Spending limits per scope and month or quarter, with thresholds on actual and forecast spend.
+    budgets: Budgets = Field(default_factory=list)
+    # Anomaly detection on the warehouse's series: calendar, minimum history, series, alert gates (see [anomaly]).
+    anomaly: AnomalySettings = Field(default_factory=AnomalySettings)
     # Dashboard sign-in, roles and scopes, snapshots and write-backs (see [dashboard]).
     dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
 
@@ -143,7 +152,7 @@ def _env_overrides(environ: dict[str, str]) -> dict:
         path = name[len(_ENV_PREFIX):].lower().split("__")
         # Only names of settings count (COSTWARDEN_HASH_SALT, COSTWARDEN_CONFIG, ... are not settings).
         if path[0] not in Settings.model_fields or path[0] in {"sources", "org_rules", "teams", "prices", "capacity",
-                                                                 "shared_costs"}:
+                                                                 "shared_costs", "fx_rates", "budgets"}:
             continue
         target = overrides
         for part in path[:-1]:

@@ -16,6 +16,7 @@ import duckdb
 from costwarden.config import PriceOverride, Settings
 from costwarden.errors import ConfigError
 from ingest.identity import hash_identity, hash_salt
+from models.attribution.fx import refresh_fx_rates
 
 PRICE_BOOK_FILE = "price_book.csv"
 OVERRIDE_SOURCE = "config [[prices]]"
@@ -34,6 +35,7 @@ def refresh(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     refresh_price_book(con, settings)
     refresh_org_rules(con, settings)
     refresh_attribution(con, settings)
+    refresh_fx_rates(con, settings.fx_rates, settings.reporting_currency)
 
 
 def refresh_price_book(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:

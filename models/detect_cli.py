@@ -1,7 +1,7 @@
 """`costwarden detect`: with --series, find anomalies in a CSV series a user brings and write one row per anomaly.
 
 Reads timestamp,value[,series_id]; every input problem is one line naming the file, the row and the fix. Without
---series the warehouse's series are meant; they come from the attribution marts, which do not exist yet.
+--series the warehouse's series are judged and stored (models/detect_warehouse.py).
 """
 
 from __future__ import annotations
@@ -23,12 +23,17 @@ OUTPUT_COLUMNS = ["series_id", "start", "end", "first_alert_at", "expected", "ac
 
 def run_detect(args, settings, warehouse: str) -> int:
     if not getattr(args, "series", None):
-        raise CostwardenError("detecting anomalies on the warehouse's series needs the attribution marts, which are "
-                              "not built yet; run `costwarden detect --series FILE.csv` on a series of "
-                              "timestamp,value[,series_id] instead.")
+        from models.detect_warehouse import detect_warehouse
+
+        report = detect_warehouse(settings, warehouse, now=getattr(args, "now", None))
+        print(report.summary())
+        return 0
     path = Path(args.series)
     frame = read_series(path)
-    detector = AnomalyDetector(holidays=tuple(getattr(settings, "holidays", ()) or ()))
+    anomaly = getattr(settings, "anomaly", None)
+    detector = AnomalyDetector(holidays=tuple(anomaly.holidays) if anomaly else (),
+                               month_days=tuple(anomaly.month_start_days) if anomaly else (1, 2, 3, -1),
+                               min_history_days=anomaly.min_history_days if anomaly else 28)
     found = detector.fit(frame).detect(frame)
     text = format_anomalies(found)
     if getattr(args, "out", None):

@@ -34,21 +34,27 @@ class Decomposition:
     change: Decimal
     effects: dict[str, Decimal]           # sums exactly to `change`
     children: pd.DataFrame                # dimension, value, cost_before, cost_after, change, share_of_change, rank
+    # Each effect split by model (the cells are per model, so this is exact): model, effect, value (float $).
+    effects_by_model: pd.DataFrame | None = None
 
 
 def decompose(before: pd.DataFrame, after: pd.DataFrame) -> Decomposition:
     """Decompose the cost change from `before` to `after` (cost fact frames at the same grain)."""
     cells = {p: _cells(frame, name) for p, (frame, name) in enumerate(((before, "before"), (after, "after")))}
     exact = {effect: Fraction(0) for effect in EFFECTS}
+    by_model: dict[tuple[str, str], Fraction] = {}
     for key in sorted(set(cells[0]) | set(cells[1]), key=str):
         old, new = cells[0].get(key), cells[1].get(key)
         for effect, value in _cell_effects(old, new).items():
             exact[effect] += value
+            by_model[(key[0], effect)] = by_model.get((key[0], effect), Fraction(0)) + value
     cost_before = _money(before["cost"]).sum() if len(before) else Decimal(0)
     cost_after = _money(after["cost"]).sum() if len(after) else Decimal(0)
     change = _quantize(Fraction(cost_after) - Fraction(cost_before))
+    per_model = pd.DataFrame([{"model": m, "effect": e, "value": float(v)} for (m, e), v in by_model.items()],
+                             columns=["model", "effect", "value"])
     return Decomposition(_quantize(Fraction(cost_before)), _quantize(Fraction(cost_after)), change,
-                         _rounded_to_total(exact, change), _children(before, after, change))
+                         _rounded_to_total(exact, change), _children(before, after, change), per_model)
 
 
 @dataclass

@@ -58,3 +58,21 @@ def test_undetectable_source_says_to_pass_format(tmp_path, cli):
     (tmp_path / "notes.txt").write_text("hello")
     code, _, err = cli("ingest", str(tmp_path))
     assert code == 1 and "--format" in err
+
+
+def test_help_of_every_subcommand_renders():
+    # argparse %-formats help strings: a stray "80% interval" breaks `costwarden --help` for everyone.
+    import contextlib
+    import io
+
+    from costwarden.cli import build_parser
+
+    parser = build_parser()
+    commands = [a for a in parser._subparsers._group_actions[0].choices]  # noqa: SLF001 - argparse has no API
+    assert len(commands) > 8
+    for argv in [["--help"]] + [[c, "--help"] for c in commands]:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), pytest.raises(SystemExit) as done:
+            parser.parse_args(argv)
+        assert done.value.code == 0, argv
+        assert "usage:" in out.getvalue()

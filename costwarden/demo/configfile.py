@@ -53,8 +53,45 @@ def org_rules() -> list[dict]:
 PROVISIONED_TOKENS_PER_HOUR = 200_000
 
 
+# Budgets per unit of --scale (amounts are token-driven spend, which grows with traffic), sized against the demo's
+# incidents: growth's August backfill (INC-001) pushes its forecast past 80%; fraud-explainer's model rollout
+# (INC-005) exhausts its monthly budget in September and October; product's quarter shows a quarterly budget.
+DEMO_BUDGETS = (
+    {"name": "growth-monthly", "scope": "team:growth", "period": "monthly", "per_scale": Decimal(210)},
+    {"name": "fraud-explainer-monthly", "scope": "agent:fraud-explainer", "period": "monthly",
+     "per_scale": Decimal(50)},
+    {"name": "product-quarterly", "scope": "department:product", "period": "quarterly", "per_scale": Decimal(3000)},
+)
+
+
+def demo_budgets(scale: float) -> list[dict]:
+    budgets = []
+    for spec in DEMO_BUDGETS:
+        amount = (spec["per_scale"] * Decimal(str(scale))).quantize(Decimal("0.01"))
+        budgets.append({"name": spec["name"], "scope": spec["scope"], "period": spec["period"],
+                        "amount": amount, "currency": "USD"})
+    return budgets
+
+
+def _thresholds() -> list[str]:
+    return ["thresholds = [50, 80, 100]", "forecast_thresholds = [80, 100]"]
+
+
+def anomaly_section(w) -> list[str]:
+    """[anomaly]: the demo's one planned event, the fine-tuning run that keeps applied-research's GPU box busy
+    (billing.py); spend it moves is expected, so it must not page. Gates and calendar stay at their defaults."""
+    start = w.at(0.2)
+    end = start + (w.stop - w.start) / 12
+    lines = ["[anomaly]", "# defaults for gates, calendar and series; see costwarden.example.toml", ""]
+    for scope in ("spend|day|all", "spend|day|*research*"):
+        lines += _table("anomaly.planned_events", {
+            "name": "fine-tuning-run", "scope": scope, "start": start.isoformat() + "Z",
+            "end": end.isoformat() + "Z"}, "a planned fine-tuning run on the GPU box" if scope.endswith("all") else "")
+    return lines
+
+
 def write_config(path: Path, *, warehouse: str, sources: list[dict], prices: list[dict], endpoint_url: str,
-                 header: str, hash_salt_env: str) -> Path:
+                 header: str, hash_salt_env: str, scale: float = 1.0, window=None) -> Path:
     lines = [f"# {header}", "# Use it with `costwarden --config <this file> ...`.", "",
              f"warehouse = {_value(warehouse)}", f"hash_salt_env = {_value(hash_salt_env)}", ""]
     if endpoint_url:
@@ -77,6 +114,11 @@ def write_config(path: Path, *, warehouse: str, sources: list[dict], prices: lis
         why = ("price change (demo incident)" if entry["effective_from"] > date(2000, 1, 1)
                else "list price the shipped price book lacks")
         lines += _table("prices", entry, why)
+    for i, budget in enumerate(demo_budgets(scale)):
+        lines += _table("budgets", budget, "budgets: thresholds (% of amount) fire once per period on actual and "
+                        "on forecast spend" if i == 0 else "")[:-1] + _thresholds() + [""]
+    if window is not None:
+        lines += anomaly_section(window)
     lines += demo_users.config_lines()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines), encoding="utf-8")

@@ -18,6 +18,7 @@ from costwarden.demo.configfile import CONFIG_NAME, SOURCE_PREFIX, write_config
 from costwarden.demo.curfile import CUR_ROOT
 from costwarden.demo.gateway import GATEWAY_ROOT
 from costwarden.demo.generate import INCIDENTS_FILE, Generated, generate
+from costwarden.demo.incidents import Window
 from costwarden.demo.groundtruth import store_findings
 from costwarden.demo.logs import BEDROCK_ROOT
 from costwarden.demo.report import print_summary
@@ -106,6 +107,8 @@ def _config(path: Path, args, settings: Settings, warehouse: str, base: str, gen
     """The demo's own config; the caller's hashing salt variable carries over, so hashes match their setup."""
     return write_config(path, warehouse=str(Path(warehouse).resolve()), sources=_sources(base),
                         prices=gen.price_entries, endpoint_url=endpoint, hash_salt_env=settings.hash_salt_env,
+                        scale=args.scale,
+                        window=Window(args.days),
                         header=f"written by `costwarden demo` (seed {args.seed}, scale {args.scale}, {args.days} "
                                f"days to {END_DATE.isoformat()})")
 

@@ -43,6 +43,14 @@ class SeriesDetector(BaseEstimator):
     def detect(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Anomalies (one row per interval) that include at least one point of `frame`."""
         results, new = self._run(frame)
+        return self._anomalies(results, new)
+
+    def detect_with_points(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """`detect` and `score_points` from one causal pass (the warehouse run stores both)."""
+        results, new = self._run(frame)
+        return self._anomalies(results, new), self._points(results)
+
+    def _anomalies(self, results: list[GridResult], new: pd.DataFrame) -> pd.DataFrame:
         found = [anomalies(r.grid, r.points, self._merge_gap(r.grid), self.aggregate) for r in results]
         found = [f for f in found if not f.empty]
         if not found:
@@ -57,6 +65,10 @@ class SeriesDetector(BaseEstimator):
     def score_points(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Every observed point with its expected value, band, score and verdict (for charts and tests)."""
         results, _ = self._run(frame)
+        return self._points(results)
+
+    @staticmethod
+    def _points(results: list[GridResult]) -> pd.DataFrame:
         parts = []
         for r in results:
             rows, cols = np.nonzero(~np.isnan(r.points.actual))

@@ -216,6 +216,11 @@ class CausalPass:
             # Learn only from days judged with a real baseline (past the warm-up) and not inside an ongoing
             # incident: those say nothing about the calendar.
             usable = (history >= r.warmup) & ~np.isnan(base_expected) & ~self.alerting_before
+            # Nor when the same time the day before was already off (a change that began before this calendar
+            # day, possibly before the minimum history, when nothing alerts): its deviation is not the calendar's.
+            per_day = self.windows.per_day
+            if t >= per_day:
+                usable &= ~out.flagged[t - per_day]
             self._record_calendar(t, keys, effects, z - base_expected, usable)
         self.recent_scores[t % r.shift_confirm] = score
         self.alerting_before = np.where(observed, out.alert[t], self.alerting_before)

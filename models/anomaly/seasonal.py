@@ -179,14 +179,16 @@ class Baseline:
     def _dependence(self, recent: np.ndarray, overall: np.ndarray) -> np.ndarray:
         if self.w.per_day == 1:
             step = MAD_TO_SIGMA * nanmedian(np.abs(np.diff(recent, axis=1)), min_count=10)
-            rho = np.clip(1.0 - (step / overall) ** 2 / 2.0, 0.0, 0.8)
+            with np.errstate(divide="ignore", invalid="ignore"):       # a constant series has no spread
+                rho = np.clip(1.0 - (step / overall) ** 2 / 2.0, 0.0, 0.8)
             factor = np.sqrt((1 + rho) / (1 - rho))
         else:
             block = max(2, self.w.per_day // 4)
             usable = recent.shape[1] // block * block
             sums = recent[:, recent.shape[1] - usable:].reshape(recent.shape[0], -1, block)
             sums = np.where(np.isnan(sums).any(axis=2), np.nan, np.nansum(sums, axis=2))
-            factor = nanmad_sigma(sums, min_count=10) / (np.sqrt(block) * overall)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                factor = nanmad_sigma(sums, min_count=10) / (np.sqrt(block) * overall)
         return np.where(np.isfinite(factor), np.clip(factor, 1.0, 3.0), 1.0)
 
     def _fit_scale(self, cleaned, residuals, end, rows):

@@ -1,5 +1,6 @@
 """Property: whatever the bills and logs (empty days, requests without bills, bills without requests, several
-currencies, idle capacity, credits), allocated billed and effective cost equal the bill per day and currency."""
+currencies, idle capacity, credits), allocated billed and effective cost equal the bill per day and currency, and the
+marts built on it (unit cost, agent runs, daily reconciliation) add up to the same money."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from models.attribution import CapacityRule, SharedCostRule
+from costwarden import warehouse
 from tests.attribution.builders import add_line, add_request, build, new_warehouse, rows
 
 START = datetime(2026, 10, 1)
@@ -22,7 +24,8 @@ money = st.decimals(min_value=Decimal("-5"), max_value=Decimal("50"), places=10,
 hour = st.integers(min_value=0, max_value=3 * 24 - 1)          # three days, some of them empty
 request = st.tuples(hour, st.sampled_from(["a", "b", "c"]), st.integers(0, 5000), st.booleans())
 line = st.tuples(hour, st.sampled_from(["tokens", "capacity", "support", "storage"]), money, money,
-                 st.sampled_from(["USD", "EUR"]))
+                 st.sampled_from(["USD", "CNY", "EUR"]))
+MARTS_AUDITS = {"unit_cost_equals_allocated", "reconciliation_daily_adds_up"}
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -63,5 +66,22 @@ def test_allocated_equals_billed_per_day_and_currency(tmp_path_factory, requests
                              "where cost_kind = 'estimated_unbilled'")[0][0]
         with_tokens = sum(1 for r in requests if r[2] > 0)
         assert with_tokens <= counted + unbilled
+        # unit cost and runs add up to the request-driven spend; the daily reconciliation adds up to the bill
+        assert [a.name for a in warehouse.run_audits(con) if a.name in MARTS_AUDITS and a.failing_rows] == []
+        daily = dict(((d, c), b) for d, c, b in rows(
+            con, "select day, billing_currency, total_billed from marts.reconciliation_daily"))
+        assert {key: daily.get(key) for key in [(d, c) for d, c, _, _ in billed]} == {
+            (d, c): b for d, c, b, _ in billed}
+        assert all(b == 0 for key, b in daily.items() if key not in {(d, c) for d, c, _, _ in billed})
+        # a capacity hour the provisioned requests did not fill leaves an explicit idle row (policy central)
+        used = {}
+        for at, _, tokens, provisioned in requests:
+            if provisioned:
+                used[at] = used.get(at, 0) + tokens + 100        # builders' requests have 100 output tokens
+        expect_idle = {((START + timedelta(hours=at)).date(), currency) for at, kind, _, _, currency in lines
+                       if kind == "capacity" and used.get(at, 0) < 5000}
+        idle = set(rows(con, "select day, billing_currency from marts.allocated_cost where cost_kind = 'idle' "
+                             "and team = '__idle__'"))
+        assert expect_idle <= idle
     finally:
         con.close()
