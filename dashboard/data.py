@@ -124,8 +124,21 @@ def _needs_attribution(empty):
 
 # ---- filter choices ------------------------------------------------------------------------------------------------
 
+_options_cache: dict[tuple, dict] = {}
+
+
 def filter_options(r: Reader) -> dict[str, list]:
-    """Values the filter widgets offer: only what the viewer's scope holds."""
+    """Values the filter widgets offer: only what the viewer's scope holds. Asked on every run, so kept per
+    (snapshot, viewer): a snapshot never changes."""
+    key = (str(r.path), r.viewer)
+    if key not in _options_cache:
+        if len(_options_cache) > 256:
+            _options_cache.clear()
+        _options_cache[key] = _filter_options(r)
+    return _options_cache[key]
+
+
+def _filter_options(r: Reader) -> dict[str, list]:
     if not r.has("allocated_cost"):
         return {"environment": [], "region": [], "department": [], "team": [], "days": (None, None),
                 "currencies": []}
@@ -146,19 +159,35 @@ def _as_date(value) -> date | None:
 
 
 def currencies(r: Reader) -> list[str]:
-    """Reporting currencies: converted ones when the FX mart exists, else the billing currencies."""
+    """Currencies amounts can be shown in: every billing currency (as billed) and the reporting currency the FX
+    mart converts into."""
+    found = billing_currencies(r)
     if r.has("allocated_cost_reporting"):
-        found = r.query("select distinct reporting_currency as c from allocated_cost_reporting order by 1")
-    elif r.has("allocated_cost"):
-        found = r.query("select distinct billing_currency as c from allocated_cost order by 1")
-    else:
+        found += r.query("select distinct reporting_currency as c from allocated_cost_reporting")["c"].tolist()
+    return sorted({c for c in found if c})
+
+
+def fx_missing(r: Reader, currency: str) -> int:
+    """Rows that could not be converted into `currency` (no rate in force): shown as a warning, never guessed."""
+    if not r.has("allocated_cost_reporting") or currency in billing_currencies(r):
+        return 0
+    where, params = r.where("allocated_cost_reporting")
+    return int(r.query(f"""select count(*) as n from allocated_cost_reporting where {where}
+                           and reporting_currency = ? and fx_rate_source = 'missing'""",
+                       params + [currency])["n"][0])
+
+
+def billing_currencies(r: Reader) -> list[str]:
+    if not r.has("allocated_cost"):
         return []
-    return [c for c in found["c"].tolist() if c]
+    return r.query("select distinct billing_currency as c from allocated_cost order by 1")["c"].tolist()
 
 
 def cost_source(r: Reader, currency: str) -> tuple[str, str, str, list]:
-    """(relation, billed column, effective column, currency condition + params) for amounts in `currency`."""
-    if r.has("allocated_cost_reporting"):
+    """(relation, billed column, effective column, currency condition + params) for amounts in `currency`: as
+    billed where `currency` is a billing currency, else converted by marts.allocated_cost_reporting (FX rates from
+    the config; rows without a rate are left out and counted by `fx_missing`)."""
+    if r.has("allocated_cost_reporting") and currency not in billing_currencies(r):
         return ("allocated_cost_reporting", "billed_cost_reporting", "effective_cost_reporting",
                 ["reporting_currency = ?", currency])
     return "allocated_cost", "billed_cost", "effective_cost", ["billing_currency = ?", currency]
@@ -502,7 +531,15 @@ def unpriced_models(r: Reader) -> pd.DataFrame:
 
 @_needs_attribution(pd.DataFrame)
 def coverage(r: Reader) -> pd.DataFrame:
-    """Share of the GenAI bill attributed to teams, per billing currency (the rest is unallocated/idle/shared)."""
+    """Share of the GenAI bill attributed to teams, per billing currency: marts.reconciliation_daily's definition
+    for company-wide viewers; a scoped viewer sees their own rows' split (their rows are all attributed)."""
+    if r.has("reconciliation_daily") and r.viewer.all_scopes:
+        where, params = r.where("reconciliation_daily")
+        return r.query(f"""
+            select billing_currency, sum(genai_billed) as billed, sum(attributed_to_teams) as attributed,
+                   sum(unallocated) as unallocated, sum(idle) as idle, sum(shared) as shared,
+                   100.0 * sum(attributed_to_teams) / nullif(sum(genai_billed), 0) as coverage_pct
+            from reconciliation_daily where {where} group by billing_currency""", params)
     where, params = r.where("allocated_cost")
     return r.query(f"""
         select billing_currency,

@@ -47,6 +47,8 @@ EN: dict[str, str] = {
     "overview.forecast_missing": "No forecast yet: `costwarden forecast` fills this.",
     "overview.budget_used": "Budget used", "overview.budget_used_help": "Actual against {n} budget(s) this period.",
     "overview.budget_missing": "No budgets: add [[budgets]] to the config and run `costwarden forecast`.",
+    "overview.fx_missing": "{n} rows have no exchange rate into {currency} and are left out of these totals: add "
+                           "[[fx_rates]] to the config and run `costwarden build`.",
     "overview.trend": "Daily spend by cost kind", "overview.anomaly_start": "Anomaly start",
     "overview.movers": "Top movers (last 7 days against the 7 before)",
     "overview.movers_help": "Amounts in {currency}; change_pct is empty when the earlier week had no spend.",
@@ -207,6 +209,7 @@ ZH: dict[str, str] = {
     "overview.forecast_missing": "暂无预测：运行 `costwarden forecast` 即可生成。",
     "overview.budget_used": "预算使用率", "overview.budget_used_help": "本期实际支出相对 {n} 个预算。",
     "overview.budget_missing": "未设置预算：在配置中添加 [[budgets]] 并运行 `costwarden forecast`。",
+    "overview.fx_missing": "{n} 行没有到 {currency} 的汇率，未计入这些合计：请在配置中添加 [[fx_rates]] 并运行 `costwarden build`。",
     "overview.trend": "按成本类型的每日支出", "overview.anomaly_start": "异常开始",
     "overview.movers": "变化最大（最近 7 天对比前 7 天）",
     "overview.movers_help": "金额单位 {currency}；若前一周无支出，变化百分比为空。",

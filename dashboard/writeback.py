@@ -114,18 +114,33 @@ def import_into(con: duckdb.DuckDBPyConnection, path: Path, *, wait_seconds: flo
     return imported
 
 
-def record_feedback(path: Path, anomaly_id: str, verdict: str, user: str, note: str | None = None) -> None:
-    """A verdict on an anomaly, through the detector's own function when this build has it."""
+def record_feedback(path: Path, anomaly_id: str, verdict: str, user: str, note: str | None = None,
+                    anomaly: dict | None = None) -> None:
+    """A verdict on an anomaly, through the detector's own function when this build has it. That function checks
+    the anomaly exists, so the anomaly's row (from the snapshot, `anomaly`) is placed in this file first."""
     with connect(path) as con:
         try:
             from models.anomaly_feedback import record_feedback as detector_record
         except ImportError:
             detector_record = None
         if detector_record is not None:
+            if anomaly is not None:
+                _seed_anomaly(con, anomaly)
             detector_record(con, anomaly_id, verdict, user, note)
         else:
             con.execute("insert into analytics.anomaly_feedback values (?, ?, ?, ?, ?)",
                         [anomaly_id, verdict, user, now(), note])
+
+
+def _seed_anomaly(con: duckdb.DuckDBPyConnection, anomaly: dict) -> None:
+    """A local copy of the anomaly's row (only what the table requires); never imported into the warehouse."""
+    stamp = now()
+    con.execute("""insert into analytics.anomalies (anomaly_id, series_key, metric, grain, scope_kind, scope_value,
+                       department, team, start_at, status, last_point_at, severity, alertable, detected_at)
+                   values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, false, ?) on conflict do nothing""",
+                [anomaly["anomaly_id"], anomaly["series_key"], anomaly["metric"], anomaly["grain"],
+                 anomaly["scope_kind"], anomaly["scope_value"], anomaly.get("department"), anomaly.get("team"),
+                 anomaly["start_at"], anomaly["status"], anomaly["start_at"], anomaly["severity"], stamp])
 
 
 def record_decision(path: Path, rec_id: str, action: str, user: str, reason: str | None = None) -> None:

@@ -69,7 +69,8 @@ if ctx.viewer.can_write_back:
             if not data.visible_anomaly(r, choice):        # never write about what the viewer cannot see
                 st.error(t("anomalies.not_visible"))
             else:
-                writeback.record_feedback(wb, choice, verdict, ctx.viewer.name, note or None)
+                writeback.record_feedback(wb, choice, verdict, ctx.viewer.name, note or None,
+                                          anomaly={"anomaly_id": choice, **row.to_dict()})
                 ctx.audit("feedback", "anomalies")
                 st.success(t("anomalies.saved"))
                 st.rerun()

@@ -14,6 +14,8 @@ fresh = data.freshness(r)
 st.caption(t("overview.as_of", requests=fresh.get("requests_until", "–"), bill=fresh.get("bill_until", "–"),
              load=fresh.get("last_load", "–"), published=fresh["published_at"]))
 
+if data.fx_missing(r, cur):
+    st.warning(t("overview.fx_missing", n=data.fx_missing(r, cur), currency=cur))
 totals = data.spend_totals(r, cur)
 usage = data.usage_totals(r)
 units = data.unit_costs(r, cur, "team")     # the same unit-cost definition as the Unit economics page

@@ -62,10 +62,23 @@ def test_overview_and_attribution_totals_match_the_warehouse(dashboard_env, role
 def test_unit_cost_matches_the_warehouse(dashboard_env, role):
     scope = SCOPE_SQL[role]
     cost, requests = duckdb.connect(dashboard_env.warehouse, read_only=True).execute(
-        f"""select sum(billed_cost), sum(requests) from marts.allocated_cost
-            where {scope} and cost_kind in ('tokens', 'capacity')""").fetchone()
+        f"select sum(cost), sum(requests) from marts.unit_cost where {scope}").fetchone()
+    assert requests > 0
     at = app_as(VIEWERS[role], "pages/unit_economics.py")
     assert metric(at, "Cost per request (USD)") == money(float(cost) / requests, 4)
+    runs, successful = duckdb.connect(dashboard_env.warehouse, read_only=True).execute(
+        f"select sum(runs), sum(successful_runs) from marts.unit_cost where {scope}").fetchone()
+    assert metric(at, "Cost per agent run (USD)") == money(float(cost) / runs, 4)
+    assert metric(at, "Cost per successful run (USD)") == money(float(cost) / successful, 4)
+
+
+def test_models_page_names_the_slowest_model_version(dashboard_env):
+    slowest = duckdb.connect(dashboard_env.warehouse, read_only=True).execute("""
+        select model || ' ' || coalesce(model_version, '') from marts.performance_by_model
+        group by model, model_version
+        order by sum(p95_latency_ms * requests) / nullif(sum(requests), 0) desc nulls last limit 1""").fetchone()[0]
+    at = app_as(VIEWERS["finance"], "pages/models_latency.py")
+    assert metric(at, "Slowest (p95 latency)") == slowest
 
 
 @pytest.mark.parametrize("role,expected_open", [("finance", 3), ("product-lead", 1), ("support-lead", 1)])
@@ -106,9 +119,7 @@ def test_reports_month_total_matches_the_warehouse(dashboard_env, role):
 
 def test_data_health_coverage_matches_the_warehouse(dashboard_env):
     coverage = _one(dashboard_env.warehouse, """
-        select 100.0 * sum(billed_cost) filter (where department not in ('__unallocated__', '__idle__', '__shared__'))
-               / sum(billed_cost)
-        from marts.allocated_cost where cost_kind <> 'estimated_unbilled'""")
+        select 100.0 * sum(attributed_to_teams) / sum(genai_billed) from marts.reconciliation_daily""")
     at = app_as(VIEWERS["finance"], "pages/data_health.py")
     assert metric(at, "Share of the bill attributed (USD)") == f"{coverage:.2f} %"
 
@@ -123,8 +134,7 @@ def test_audit_log_is_for_admins_only(dashboard_env):
 
 def test_chinese_labels_on_every_page(dashboard_env):
     at = app_as(VIEWERS["finance"])
-    at.session_state["language"] = "zh"
-    at.run()
+    at.selectbox(key="language").select("zh").run()
     assert at.title[0].value == "总览"
     assert any(m.label == "所选日期内支出 (USD)" for m in at.metric)
     for page, title in (("attribution", "成本归属"), ("data_health", "数据健康"), ("anomalies", "异常")):
