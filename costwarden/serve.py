@@ -30,6 +30,11 @@ def run_dashboard(warehouse: str, config: str | None, port: int) -> int:
     if config:
         env["COSTWARDEN_CONFIG"] = str(Path(config).resolve())
     print(f"dashboard: http://localhost:{port}  (Ctrl+C to stop)", flush=True)
+    if config and Path(config).name == "costwarden.demo.toml":
+        from dashboard.demo_users import DEMO_USERS
+
+        print("demo sign-ins (demo only): " + ", ".join(f"{name} / {password} ({role})"
+                                                        for name, password, role, *_ in DEMO_USERS), flush=True)
     try:
         return subprocess.call(dashboard_command(port), env=env)
     except KeyboardInterrupt:

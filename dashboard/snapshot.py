@@ -144,7 +144,7 @@ def publish(con: duckdb.DuckDBPyConnection, warehouse: str | Path, folder: Path,
     """Copy the serving relations from `con` (an open warehouse connection, read-only or the build's own) into a
     new snapshot file and make it current. Returns the snapshot's path."""
     folder.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")   # names sort in publishing order
     final = folder / f"snapshot-{stamp}-{uuid.uuid4().hex[:8]}.duckdb"
     partial = final.with_suffix(".partial")
     catalog = con.execute("select current_database()").fetchone()[0]

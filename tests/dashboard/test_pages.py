@@ -6,7 +6,9 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from tests.dashboard.conftest import VIEWERS, app_as, metric
+from streamlit.testing.v1 import AppTest
+
+from tests.dashboard.conftest import APP, VIEWERS, app_as, metric
 
 PAGES = ["overview", "attribution", "unit_economics", "models_latency", "anomalies", "budgets", "recommendations",
          "reports", "data_health"]
@@ -133,8 +135,10 @@ def test_audit_log_is_for_admins_only(dashboard_env):
 
 
 def test_chinese_labels_on_every_page(dashboard_env):
-    at = app_as(VIEWERS["finance"])
-    at.selectbox(key="language").select("zh").run()
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["viewer"] = VIEWERS["finance"]
+    at.session_state["language"] = "zh"          # as the sidebar's language box sets it
+    at.run()
     assert at.title[0].value == "总览"
     assert any(m.label == "所选日期内支出 (USD)" for m in at.metric)
     for page, title in (("attribution", "成本归属"), ("data_health", "数据健康"), ("anomalies", "异常")):
