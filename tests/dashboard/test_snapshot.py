@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from costwarden.build import build_warehouse
-from dashboard import data, scope, snapshot, writeback
+from dashboard import scope, snapshot, writeback
 from dashboard.access import Viewer
 
 FINANCE = Viewer("finance", "finance")
@@ -47,7 +47,7 @@ def test_build_while_the_dashboard_reads(demo_company, tmp_path):
                 # two queries, as one page render does; both from the pinned snapshot
                 allocated = scope.run(path, FINANCE, "select sum(billed_cost) as s from allocated_cost "
                                                      "where cost_kind <> 'estimated_unbilled'")["s"][0]
-                coverage = data.coverage(data.Reader(FINANCE, path))["billed"].sum()
+                coverage = scope.run(path, FINANCE, "select sum(total_billed) as s from reconciliation_daily")["s"][0]
                 seen.append((path.name, round(float(allocated), 6), round(float(coverage), 6)))
             except Exception as exc:  # noqa: BLE001 - any failure is the finding
                 errors.append(repr(exc))
