@@ -37,14 +37,21 @@ def main() -> None:
         return
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("suite", nargs="?", default="ingest", choices=["ingest", "anomaly"])
+    parser.add_argument("suite", nargs="?", default="ingest", choices=["ingest", "anomaly", "recommend"])
     parser.add_argument("--bedrock-records", type=int, default=10_000_000)
     parser.add_argument("--cur-lines", type=int, default=2_000_000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--only", choices=["bedrock", "cur2"])
+    parser.add_argument("--only", choices=["bedrock", "cur2", "recommend"],
+                        help="one ingest format, or recommend: the held-out recommendation evaluation "
+                             "(benchmarks/recommend_eval.py)")
     parser.add_argument("--work", type=Path, default=Path("benchmarks/out/work"),
                         help="where generated data and warehouses go (reused between runs)")
     args = parser.parse_args()
+    if args.suite == "recommend" or args.only == "recommend":
+        from benchmarks import recommend_eval
+
+        recommend_eval.main([])
+        return
     if args.suite == "anomaly":
         from benchmarks import anomaly_bench
 

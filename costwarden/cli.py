@@ -25,6 +25,8 @@ EPILOG = """examples:
   costwarden ingest                             load every [[sources]] entry of the config
   costwarden query "select billing_period, sum(billed_cost) from raw.cost_lines group by 1"
   costwarden loads                              what was loaded, when, with read/loaded/quarantined counts
+  costwarden export chargeback --month 2026-09 --out chargeback.xlsx   the month's chargeback for finance
+  costwarden close 2026-09                      freeze a month's chargeback
 
 environment: COSTWARDEN_WAREHOUSE, COSTWARDEN_CONFIG, COSTWARDEN_HASH_SALT, AWS_* (S3), and the variables your
 config names for secrets. Docs: README.md and docs/."""
@@ -122,6 +124,66 @@ def build_parser() -> argparse.ArgumentParser:
                    "at that moment would have (default: through the day of the newest request)")
     p.set_defaults(handler=cmd_detect)
 
+    p = sub.add_parser("recommend", help="ways to spend less at the same quality; approve, apply and verify them",
+                       description="Without an action: compute recommendations from the last [recommend] "
+                       "lookback_days of priced\nrequests and the capacity bill, store them in "
+                       "analytics.recommendations and print them:\n"
+                       "  routing   a cheaper model that meets the quality tolerance and latency SLO (LiteLLM "
+                       "snippet)\n"
+                       "  evaluate  a shadow test where quality evidence for a cheaper model is missing\n"
+                       "  batch     batch inference for scheduled, non-interactive jobs\n"
+                       "  caching   prompt caching for large prompts with few cache reads\n"
+                       "  capacity  under-used provisioned throughput, or on-demand spend a unit would beat\n"
+                       "each with a monthly saving and 80% interval, quality change and evidence, p95 latency "
+                       "change, risk and\nthe exact change. Actions record the lifecycle: approve, reject "
+                       "(--reason), apply (--applied-on DATE),\nverify (realised saving and quality since the "
+                       "applied date). JSON fields: docs/recommendations.md.\n\n"
+                       "examples:\n  costwarden recommend\n  costwarden recommend --format json\n"
+                       "  costwarden recommend approve rec-2b061d07f6 --by ana\n"
+                       "  costwarden recommend apply rec-2b061d07f6 --by ana --applied-on 2026-11-01\n"
+                       "  costwarden recommend verify rec-2b061d07f6 --by ana")
+    p.add_argument("action", nargs="?", choices=["list", "approve", "reject", "apply", "verify"],
+                   help="list (default) or a lifecycle step for REC_ID")
+    p.add_argument("rec_id", nargs="?", metavar="REC_ID", help="the recommendation (e.g. rec-2b061d07f6)")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.add_argument("--stored", action="store_true", help="list the stored recommendations without recomputing")
+    p.add_argument("--by", metavar="NAME", help="who decides (recorded with the decision)")
+    p.add_argument("--reason", help="why (required to reject)")
+    p.add_argument("--applied-on", metavar="YYYY-MM-DD", help="apply: the date the change went live (default today)")
+    p.set_defaults(handler=cmd_recommend)
+    p = sub.add_parser("export", help="write a month's chargeback or bill as a FOCUS 1.2 file (csv, parquet, xlsx)",
+                       description="Write one billing month for finance. `chargeback`: every billed dollar of the "
+                       "month split by department, team, agent and model (FOCUS 1.2 columns plus x_Department, "
+                       "x_Team, x_Agent, x_Model, x_CostKind, x_AllocationMethod ...); it adds up to the month's "
+                       "bill, and a closed month is served from its frozen snapshot. `focus`: the billed cost lines "
+                       "as they came in (CUR, CUR 2.0 or FOCUS), in FOCUS 1.2 form. The format follows the file "
+                       "extension; decimals are exact in every format (see docs/attribution.md for Excel).",
+                       epilog="examples:\n  costwarden export chargeback --month 2026-09 --out chargeback.parquet\n"
+                       "  costwarden export chargeback --month 2026-09 --out research.xlsx "
+                       "--scope department=research\n"
+                       "  costwarden export focus --month 2026-09 --out bill-2026-09.csv")
+    p.add_argument("what", choices=["chargeback", "focus"], help="chargeback (allocated) or focus (the bill)")
+    p.add_argument("--month", required=True, metavar="YYYY-MM", help="billing month, e.g. 2026-09")
+    p.add_argument("--out", required=True, metavar="FILE", help="FILE.csv, FILE.parquet or FILE.xlsx")
+    p.add_argument("--scope", metavar="KEY=VALUE", help="chargeback only: department=NAME or team=NAME")
+    p.set_defaults(handler=cmd_export)
+
+    p = sub.add_parser("close", help="freeze a month's chargeback (later restatements become adjustments)",
+                       description="Close a billing month: its chargeback is frozen in ledger.chargeback_snapshots "
+                       "(who and when in ledger.closed_months and ledger.close_log). A later restatement of the bill "
+                       "for that month never changes it; the difference is booked as cost kind 'adjustment' per "
+                       "department and team in the next open month. Run `costwarden build` after ingesting, before "
+                       "closing. Reopening is an admin action: --reopen with --reason, logged.",
+                       epilog="examples:\n  costwarden close 2026-09\n  costwarden close --list\n"
+                       "  costwarden close 2026-09 --reopen --reason \"credit memo CM-12 re-issued\"")
+    p.add_argument("month", nargs="?", metavar="YYYY-MM", help="the billing month to close (or reopen)")
+    p.add_argument("--list", action="store_true", help="list closed months with who closed them and when")
+    p.add_argument("--reopen", action="store_true", help="admin: reopen a closed month (needs --reason)")
+    p.add_argument("--reason", help="why (required with --reopen; kept in ledger.close_log)")
+    p.add_argument("--by", metavar="NAME", help="who is acting (default: COSTWARDEN_USER, else the login name)")
+    p.add_argument("--note", help="a note kept with the closed month (e.g. the invoice number)")
+    p.set_defaults(handler=cmd_close)
+
     p = sub.add_parser("forecast", help="month-end forecasts per scope with 80%% intervals; evaluate budgets",
                        description="Forecast this month's and this quarter's spend for the company, every "
                        "department, team and agent (per billing currency), with an 80% interval, from daily spend in "
@@ -149,6 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="every period since the data starts, not only the current")
     p.add_argument("--format", choices=["table", "json"], default="table")
     p.set_defaults(handler=cmd_budgets)
+
     p = sub.add_parser("feedback", help="mark an anomaly as expected, not an anomaly, or planned",
                        description="Record your verdict on an anomaly (ids are in analytics.anomalies and on the "
                        "dashboard). It stays visible but later `costwarden detect` runs never page it again: "
@@ -257,6 +320,25 @@ def cmd_detect(args, settings: Settings) -> int:
     return run_detect(args, settings, warehouse_path(args, settings))
 
 
+def cmd_recommend(args, settings: Settings) -> int:
+    from models.recommend.cli import run_recommend_cli
+
+    return run_recommend_cli(args, settings, warehouse_path(args, settings))
+def cmd_export(args, settings: Settings) -> int:
+    from costwarden.export.exports import run_export
+
+    print(run_export(settings, warehouse_path(args, settings), args.what, args.month, args.out, args.scope).summary())
+    return 0
+
+
+def cmd_close(args, settings: Settings) -> int:
+    from costwarden.export.ledger import run_close
+
+    print(run_close(settings, warehouse_path(args, settings), args.month, list_only=args.list, reopen=args.reopen,
+                    reason=args.reason, by=args.by, note=args.note).summary())
+    return 0
+
+
 def cmd_forecast(args, settings: Settings) -> int:
     from models.forecast.commands import forecast_command
 
@@ -267,6 +349,8 @@ def cmd_budgets(args, settings: Settings) -> int:
     from models.forecast.commands import budgets_command
 
     return budgets_command(args, settings, warehouse_path(args, settings))
+
+
 def cmd_feedback(args, settings: Settings) -> int:
     from models.anomaly_feedback import run_feedback
 

@@ -23,6 +23,7 @@ from models.attribution.fx import FxRate
 from models.anomaly.settings import AnomalySettings
 from models.attribution.settings import CapacityRule, SharedCostRule
 from models.forecast.settings import Budgets
+from models.recommend.settings import RecommendSettings
 
 DEFAULT_WAREHOUSE = "costwarden.duckdb"
 
@@ -129,6 +130,8 @@ class Settings(_Strict):
     budgets: Budgets = Field(default_factory=list)
     # Anomaly detection on the warehouse's series: calendar, minimum history, series, alert gates (see [anomaly]).
     anomaly: AnomalySettings = Field(default_factory=AnomalySettings)
+    # Recommendations: quality tolerance, evidence, latency SLOs, batch/cache/capacity assumptions (see [recommend]).
+    recommend: RecommendSettings = Field(default_factory=RecommendSettings)
     # Dashboard sign-in, roles and scopes, snapshots and write-backs (see [dashboard]).
     dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
 

@@ -75,9 +75,12 @@ def build(con: duckdb.DuckDBPyConnection, only_views: bool = False) -> list[str]
     built = []
     for layer in BUILD_LAYERS:
         con.execute("create schema if not exists " + layer)  # layer names come from BUILD_LAYERS only
+    needs_full_build: set[str] = set()   # tables, and views reading them (directly or through other views)
     for rel in build_order(discover()):
-        if only_views and rel.materialized != "view":
-            continue
+        if rel.materialized != "view" or rel.depends_on & needs_full_build:
+            needs_full_build.add(rel.qualified)
+        if only_views and rel.qualified in needs_full_build:
+            continue     # a view over a model table can only be (re)created once that table exists
         body = _strip_trailing_semicolon(rel.path.read_text(encoding="utf-8"))
         kind = "view" if rel.materialized == "view" else "table"
         # Identifiers come from our own file list (schema folder + file stem), never from user input.

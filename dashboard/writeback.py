@@ -143,14 +143,28 @@ def _seed_anomaly(con: duckdb.DuckDBPyConnection, anomaly: dict) -> None:
                  anomaly["start_at"], anomaly["status"], anomaly["start_at"], anomaly["severity"], stamp])
 
 
-def record_decision(path: Path, rec_id: str, action: str, user: str, reason: str | None = None) -> None:
-    """Approve or reject a recommendation, through the recommender's lifecycle when this build has it."""
+def _seed_recommendation(con: duckdb.DuckDBPyConnection, rec: dict) -> None:
+    """A local copy of the recommendation's row (what the table requires); never imported into the warehouse."""
+    con.execute("""insert into analytics.recommendations (rec_id, kind, scope_kind, scope_value, department, team,
+                       agent, current_setting, proposed_setting, currency, risk, change, rationale, created_at)
+                   values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict do nothing""",
+                [rec["rec_id"], rec["kind"], rec["scope_kind"], rec["scope_value"], rec.get("department"),
+                 rec.get("team"), rec.get("agent"), rec["current_setting"], rec["proposed_setting"], rec["currency"],
+                 rec["risk"], rec["change"], rec["rationale"], now()])
+
+
+def record_decision(path: Path, rec_id: str, action: str, user: str, reason: str | None = None,
+                    recommendation: dict | None = None) -> None:
+    """Approve or reject a recommendation, through the recommender's lifecycle when this build has it (it checks
+    the recommendation exists and the step is allowed, so its row from the snapshot is placed here first)."""
     with connect(path) as con:
         try:
             from models.recommend.lifecycle import decide
         except ImportError:
             decide = None
         if decide is not None:
+            if recommendation is not None:
+                _seed_recommendation(con, recommendation)
             decide(con, rec_id, action, user, reason)
         else:
             con.execute("insert into analytics.recommendation_decisions (rec_id, action, user_name, decided_at, "

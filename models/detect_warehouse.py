@@ -20,7 +20,7 @@ import pandas as pd
 
 from costwarden import db
 from models.anomaly import AnomalyDetector
-from models.anomaly.explain import explain
+from models.anomaly.explain import COST_METRICS, explain
 from models.anomaly.gates import Gate
 from models.anomaly.settings import AnomalySettings
 from models.anomaly.warehouse_series import MIX_EFFECT, MONEY, WarehouseSeries, load_series
@@ -63,9 +63,16 @@ def anomaly_id(series_key: str, start: pd.Timestamp) -> str:
     return "A-" + hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
+# Spend, requests and tokens of one agent can be a handful a day, with quiet weekends near zero. The asinh scale is
+# log-like above its offset and linear below it; an offset of half the typical value (instead of 5%) keeps the
+# Poisson noise of a few requests, and of near-empty weekends, from counting as large relative changes.
+COUNT_OFFSET_FRACTION = 0.5
+
+
 def _detector(settings: AnomalySettings, aggregate: str) -> AnomalyDetector:
+    extra = {"offset_frac": COUNT_OFFSET_FRACTION} if aggregate == "sum" else {}
     return AnomalyDetector(holidays=tuple(settings.holidays), month_days=tuple(settings.month_start_days),
-                           min_history_days=settings.min_history_days, aggregate=aggregate)
+                           min_history_days=settings.min_history_days, aggregate=aggregate, **extra)
 
 
 def _run_detectors(settings: AnomalySettings, series: WarehouseSeries):
@@ -157,6 +164,7 @@ def build_rows(con, settings: AnomalySettings, series: WarehouseSeries, found: p
     history = status.set_index("series_id")
     verdicts = latest_verdicts(con)
     org = _org(con)
+    explained: dict[tuple, object] = {}
     rows = []
     for row in table.itertuples(index=False):
         key = row.series_id
@@ -164,7 +172,15 @@ def build_rows(con, settings: AnomalySettings, series: WarehouseSeries, found: p
         has_money = row.metric.split(":")[0] in MONEY or row.metric in ("requests", "tokens")
         totals = _interval_totals(series.measures, row)
         impact_cost = _impact_cost(row, totals) if has_money else None
-        why = explain(con, row, row.grain, row.metric) if pd.notna(row.first_alert_at) else None
+        why = None
+        if pd.notna(row.first_alert_at):
+            # Many series of one scope flag the same interval (spend, tokens, unit costs): explain it once.
+            family = "cost" if row.metric in COST_METRICS else row.metric
+            cache_key = (row.scope_kind, row.scope_value, row.grain, row.start, row.end, family,
+                         row.metric if row.metric == "spend" else "", row.impact >= 0)
+            if cache_key not in explained:
+                explained[cache_key] = explain(con, row, row.grain, row.metric)
+            why = explained[cache_key]
         if row.metric in MIX_EFFECT and why is not None and why.drivers:
             effect = [d for d in json.loads(why.drivers) if d.get("effect") == MIX_EFFECT[row.metric]]
             impact_cost = effect[0]["impact_cost"] if effect else None
@@ -173,6 +189,8 @@ def build_rows(con, settings: AnomalySettings, series: WarehouseSeries, found: p
         if impact_cost is None:
             floor = settings.rate_min_change.get(row.metric, 0.0)
             passes = passes and abs(row.impact) >= floor
+            if row.metric == "error_rate":
+                passes = passes and abs(row.impact) * totals["requests"] >= settings.min_extra_errors
         suppressed = None
         if aid in verdicts:
             suppressed = f"feedback:{verdicts[aid]}"

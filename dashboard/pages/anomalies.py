@@ -7,6 +7,8 @@ import json
 
 import streamlit as st
 
+from costwarden.errors import CostwardenError
+
 from dashboard import charts, data, ui, writeback
 
 ctx = ui.context()
@@ -69,10 +71,13 @@ if ctx.viewer.can_write_back:
             if not data.visible_anomaly(r, choice):        # never write about what the viewer cannot see
                 st.error(t("anomalies.not_visible"))
             else:
-                writeback.record_feedback(wb, choice, verdict, ctx.viewer.name, note or None,
-                                          anomaly={"anomaly_id": choice, **row.to_dict()})
-                ctx.audit("feedback", "anomalies")
-                st.success(t("anomalies.saved"))
-                st.rerun()
+                try:
+                    writeback.record_feedback(wb, choice, verdict, ctx.viewer.name, note or None,
+                                              anomaly={"anomaly_id": choice, **row.to_dict()})
+                except CostwardenError as exc:
+                    st.error(str(exc))
+                else:
+                    ctx.audit("feedback", "anomalies")
+                    st.rerun()
 else:
     st.caption(t("readonly"))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from costwarden.errors import CostwardenError
+
 from dashboard import data, ui, writeback
 
 ctx = ui.context()
@@ -42,8 +44,13 @@ if ctx.viewer.can_write_back:
             if not data.visible_recommendation(r, choice):
                 st.error(t("anomalies.not_visible"))
             else:
-                writeback.record_decision(wb, choice, action, ctx.viewer.name, reason or None)
-                ctx.audit("decision", "recommendations")
-                st.rerun()
+                try:
+                    writeback.record_decision(wb, choice, action, ctx.viewer.name, reason or None,
+                                              recommendation={"rec_id": choice, **row.to_dict()})
+                except CostwardenError as exc:      # e.g. a rejection without a reason, a step not allowed
+                    st.error(str(exc))
+                else:
+                    ctx.audit("decision", "recommendations")
+                    st.rerun()
 else:
     st.caption(t("readonly"))

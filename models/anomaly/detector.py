@@ -103,7 +103,7 @@ class SeriesDetector(BaseEstimator):
 
 
 # (daily, sub-daily) defaults chosen by `python -m benchmarks.anomaly_eval` on its tuning seed (seed 1).
-TUNED = {"threshold": (4.5, 4.0), "point_threshold": (6.5, 8.0), "cusum_h": (8.0, 12.0)}
+TUNED = {"threshold": (5.0, 4.0), "point_threshold": (6.5, 9.5), "cusum_h": (8.0, 12.0)}
 
 
 def positions(days: float, per_day: int) -> int:

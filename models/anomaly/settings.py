@@ -7,11 +7,11 @@ Scopes in gates and planned events are globs on the series key `metric|grain|sco
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Metric = Literal["spend", "requests", "tokens", "cost_per_request", "cost_per_1k_tokens", "cost_per_run",
                  "output_input_ratio", "cache_hit_rate", "error_rate", "p95_latency_ms", "jitter"]
@@ -44,6 +44,12 @@ class PlannedEventSettings(_Strict):
     # Start and end (inclusive) as dates or UTC date-times.
     start: datetime
     end: datetime
+
+    @field_validator("start", "end")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        # A date or a naive time is UTC; an offset is converted. Stored naive, like every warehouse timestamp.
+        return value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value
 
     @model_validator(mode="after")
     def _ordered(self) -> "PlannedEventSettings":
@@ -89,6 +95,9 @@ class AnomalySettings(_Strict):
     rate_min_change: dict[str, float] = Field(default_factory=lambda: {
         "error_rate": 0.02, "cache_hit_rate": 0.10, "output_input_ratio": 0.10, "p95_latency_ms": 1000.0,
         "jitter": 1.0})
+    # An error-rate anomaly pages only with at least this many extra failed calls over its interval (a few errors
+    # on a quiet day are a large rate change and nothing else).
+    min_extra_errors: int = Field(default=10, ge=0)
     # Per-scope gates overriding the defaults.
     gates: list[GateSettings] = Field(default_factory=list)
     # Announced events whose anomalies must not page.

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
+from costwarden.errors import WarehouseError
 from models.anomaly.settings import AnomalySettings
 
 ADDITIVE = ("spend", "requests", "tokens")
@@ -140,7 +141,17 @@ def _dense(measures: pd.DataFrame, step: timedelta, last_bucket: pd.Timestamp) -
     return pd.concat(out, ignore_index=True)
 
 
+def _require_built(con) -> None:
+    present = {name for (name,) in con.execute(
+        "select table_schema || '.' || table_name from information_schema.tables").fetchall()}
+    missing = [r for r in ("intermediate.int_requests_priced", "marts.allocated_cost") if r not in present]
+    if missing:
+        raise WarehouseError(f"the warehouse has no {', '.join(missing)} yet: load data with `costwarden ingest` and "
+                             "run `costwarden build` first (or try `costwarden detect --series FILE.csv`).")
+
+
 def load_series(con, settings: AnomalySettings, now: datetime | None = None) -> WarehouseSeries:
+    _require_built(con)
     latest = con.execute("select max(occurred_at) from intermediate.int_requests_priced").fetchone()[0]
     if now is None:
         # The data is taken as complete through the day of the newest request (a daily delivery).

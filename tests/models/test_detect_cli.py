@@ -66,6 +66,6 @@ def test_missing_file_is_a_clear_error(tmp_path, cli):
     assert code == 1 and "does not exist" in err
 
 
-def test_without_series_it_says_the_marts_are_needed(cli):
+def test_without_series_on_an_unbuilt_warehouse_it_says_what_to_run(cli):
     code, _, err = cli("detect")
-    assert code == 1 and "attribution marts" in err and "--series" in err
+    assert code == 1 and "costwarden build" in err and "--series" in err and len(err.strip().splitlines()) == 1

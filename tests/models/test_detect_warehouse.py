@@ -14,6 +14,9 @@ from costwarden.errors import BadInputError
 from models.anomaly_feedback import record_feedback
 from models.detect_warehouse import anomaly_id, detect_warehouse
 
+# Builds on the session demo company and runs the detector over it (about half a minute of CPU per run).
+pytestmark = pytest.mark.slow
+
 # What the root-cause line must say for each labelled incident (the demo's expected_root_cause, in our terms).
 EXPECTED = {
     "INC-001": "volume: agent=campaign-writer",

@@ -269,3 +269,24 @@ def test_usage_error_type():
     assert parse_what_if("traffic=-15%").traffic_pct == Decimal("-15")
     with pytest.raises(UsageError):
         parse_what_if("traffic=-100%")
+
+
+def test_help_lists_forecast_and_budgets(capsys):
+    from costwarden.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert exit_info.value.code == 0
+    assert "80% intervals" in out and "% used, runway" in out
+    with pytest.raises(SystemExit):
+        main(["budgets", "--help"])
+    assert "runway" in capsys.readouterr().out
+
+
+def test_holidays_come_from_the_anomaly_settings():
+    from models.forecast.run import configured_holidays
+
+    settings = Settings.model_validate({"anomaly": {"holidays": ["2026-12-25"]}})
+    assert configured_holidays(settings) == frozenset({date(2026, 12, 25)})
+    assert configured_holidays(Settings()) == frozenset()

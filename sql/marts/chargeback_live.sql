@@ -1,0 +1,169 @@
+-- The chargeback as the current bill and allocation say it: each billed cost line's share per department, team,
+-- agent, model and cost kind, in FOCUS 1.2 form plus x_ allocation columns. marts.chargeback puts closed months'
+-- frozen rows and restatement adjustments on top of this.
+-- grain: line_key, x_CostKind, x_Department, x_Team, x_Agent, x_Model, x_Environment, x_AllocationReason
+-- materialized: view
+
+-- The allocation splits pots (groups of lines: a token group of an hour, a shared rule's period) over claims
+-- (requests, teams). Here each pot's claims, grouped by allocation target, are split again over the pot's lines so
+-- every row keeps its line's FOCUS attributes (service, account, SKU, region). The second split is exact in both
+-- directions, in integers of 1e-10 (HUGEINT): with C the running total of the targets' amounts and L the running
+-- total of the lines' amounts, cell(k, l) = F(C_k, L_l) - F(C_k-1, L_l) - F(C_k, L_l-1) + F(C_k-1, L_l-1) with
+-- F(c, l) = floor(c x l / pot total). The sums telescope: each target's cells add up to its allocated amount (so
+-- this view agrees with marts.allocated_cost to the last 1e-10) and each line's cells add up to the line (so the
+-- month adds up to the bill). Quantities, ListCost and ContractedCost are shared by the targets' weights
+-- (floor, to 1e-10): they are informative, only BilledCost and EffectiveCost are conserved exactly.
+with
+
+claims as (
+    select
+        pot_id, cost_kind, department, team, agent, model, environment, reason, weight, billed_cost, effective_cost
+    from intermediate.int_genai_allocated
+    union all
+    select
+        pot_id, cost_kind, department, team, cast(null as varchar), cast(null as varchar), environment, reason,
+        weight, billed_cost, effective_cost
+    from intermediate.int_shared_allocated
+),
+
+targets as (
+    select
+        pot_id, cost_kind, department, team, agent, model, environment, reason,
+        sum(weight) as weight,
+        count(*) as claims,
+        cast(sum(billed_cost) * 10000000000 as hugeint) as billed_units,
+        cast(sum(effective_cost) * 10000000000 as hugeint) as effective_units
+    from claims
+    group by pot_id, cost_kind, department, team, agent, model, environment, reason
+),
+
+targets_running as (
+    select
+        *,
+        row_number() over target_order as target_rank,
+        sum(billed_units) over target_order as billed_to,
+        sum(effective_units) over target_order as effective_to,
+        sum(weight) over (partition by pot_id) as pot_weight,
+        sum(claims) over (partition by pot_id) as pot_claims
+    from targets
+    window target_order as (
+        partition by pot_id
+        order by cost_kind, department, team, agent nulls first, model nulls first, environment nulls first,
+            reason nulls first
+        rows between unbounded preceding and current row
+    )
+),
+
+lines as (
+    select
+        r.pot_id,
+        r.route,
+        r.line_key,
+        r.capacity_rule,
+        r.shared_rule,
+        cast(r.billed_cost * 10000000000 as hugeint) as billed_units,
+        cast(r.effective_cost * 10000000000 as hugeint) as effective_units
+    from intermediate.int_cost_line_routes as r
+),
+
+lines_running as (
+    select
+        *,
+        sum(billed_units) over line_order as billed_to,
+        sum(effective_units) over line_order as effective_to,
+        sum(billed_units) over (partition by pot_id) as pot_billed,
+        sum(effective_units) over (partition by pot_id) as pot_effective
+    from lines
+    window line_order as (partition by pot_id order by line_key rows between unbounded preceding and current row)
+),
+
+-- DuckDB-only: `//` and `%` on HUGEINT truncate toward zero; floor_div corrects that for negative quotients.
+cells as (
+    select
+        l.line_key,
+        l.route,
+        l.capacity_rule,
+        l.shared_rule,
+        t.cost_kind, t.department, t.team, t.agent, t.model, t.environment, t.reason,
+        t.weight, t.pot_weight, t.claims, t.pot_claims,
+        case when l.pot_billed = 0 then (case when t.target_rank = 1 then l.billed_units else 0 end)
+        else
+            floor_div(t.billed_to * l.billed_to, l.pot_billed)
+            - floor_div((t.billed_to - t.billed_units) * l.billed_to, l.pot_billed)
+            - floor_div(t.billed_to * (l.billed_to - l.billed_units), l.pot_billed)
+            + floor_div((t.billed_to - t.billed_units) * (l.billed_to - l.billed_units), l.pot_billed)
+        end as billed_units,
+        case when l.pot_effective = 0 then (case when t.target_rank = 1 then l.effective_units else 0 end)
+        else
+            floor_div(t.effective_to * l.effective_to, l.pot_effective)
+            - floor_div((t.effective_to - t.effective_units) * l.effective_to, l.pot_effective)
+            - floor_div(t.effective_to * (l.effective_to - l.effective_units), l.pot_effective)
+            + floor_div((t.effective_to - t.effective_units) * (l.effective_to - l.effective_units),
+                        l.pot_effective)
+        end as effective_units
+    from lines_running as l
+    inner join targets_running as t on t.pot_id = l.pot_id
+),
+
+-- a target's share of a line's quantities and list/contracted cost: its weight in the pot (claims when all weigh 0)
+shared_out as (
+    select
+        c.*,
+        f.*,
+        case when c.pot_weight = 0 then cast(c.claims as hugeint) else c.weight end as share_num,
+        case when c.pot_weight = 0 then cast(c.pot_claims as hugeint) else c.pot_weight end as share_den
+    from cells as c
+    inner join marts.focus_cost_lines as f on f.line_key = c.line_key
+),
+
+final as (
+    select
+        s."BillingPeriodStart", s."BillingPeriodEnd", s."ChargePeriodStart", s."ChargePeriodEnd",
+        s."BillingAccountId", s."BillingAccountName", s."SubAccountId", s."SubAccountName",
+        s."ProviderName", s."PublisherName", s."InvoiceIssuerName", s."InvoiceId",
+        s."ChargeCategory", s."ChargeClass", s."ChargeFrequency", s."ChargeDescription",
+        s."ServiceName", s."ServiceCategory", s."ServiceSubcategory", s."RegionId", s."AvailabilityZone",
+        s."ResourceId", s."ResourceName", s."ResourceType", s."SkuId", s."SkuPriceId", s."SkuMeter",
+        s."PricingCategory", s."PricingUnit",
+        cast(cast(floor_div(cast(s."PricingQuantity" * 10000000000 as hugeint) * s.share_num, s.share_den)
+            as decimal(38, 0)) * cast(0.0000000001 as decimal(11, 10)) as decimal(38, 10)) as "PricingQuantity",
+        cast(cast(floor_div(cast(s."ConsumedQuantity" * 10000000000 as hugeint) * s.share_num, s.share_den)
+            as decimal(38, 0)) * cast(0.0000000001 as decimal(11, 10)) as decimal(38, 10)) as "ConsumedQuantity",
+        s."ConsumedUnit", s."ListUnitPrice", s."ContractedUnitPrice", s."CommitmentDiscountId",
+        s."BillingCurrency",
+        cast(cast(s.billed_units as decimal(38, 0)) * cast(0.0000000001 as decimal(11, 10)) as decimal(38, 10))
+            as "BilledCost",
+        cast(cast(s.effective_units as decimal(38, 0)) * cast(0.0000000001 as decimal(11, 10)) as decimal(38, 10))
+            as "EffectiveCost",
+        cast(cast(floor_div(cast(s."ListCost" * 10000000000 as hugeint) * s.share_num, s.share_den)
+            as decimal(38, 0)) * cast(0.0000000001 as decimal(11, 10)) as decimal(38, 10)) as "ListCost",
+        cast(cast(floor_div(cast(s."ContractedCost" * 10000000000 as hugeint) * s.share_num, s.share_den)
+            as decimal(38, 0)) * cast(0.0000000001 as decimal(11, 10)) as decimal(38, 10)) as "ContractedCost",
+        s."Tags", s."x_ServiceCode", s."x_UsageType", s."x_Operation", s."x_LineItemType",
+        s.department as "x_Department",
+        s.team as "x_Team",
+        s.agent as "x_Agent",
+        s.model as "x_Model",
+        s.environment as "x_Environment",
+        s.cost_kind as "x_CostKind",
+        case s.cost_kind
+            when 'tokens' then 'estimate-weighted'
+            when 'capacity' then 'capacity-' || coalesce(cap.split_by, 'tokens')
+            when 'idle' then 'idle-' || coalesce(cap.idle_policy, 'central')
+            when 'direct' then 'direct-tag'
+            when 'unallocated' then 'unallocated'
+            when 'shared_overhead' then
+                case when s.team = '__shared__' then 'unshared' else 'shared-' || coalesce(sc.method, 'rule') end
+            else s.cost_kind
+        end as "x_AllocationMethod",
+        coalesce(cap.name, s.shared_rule) as "x_AllocationRule",
+        s.reason as "x_AllocationReason",
+        cast(null as date) as "x_AdjustedBillingPeriod",
+        cast(null as timestamp) as "x_ClosedAt"
+    from shared_out as s
+    left join ref.capacity as cap on cap.rule_order = s.capacity_rule
+    left join ref.shared_costs as sc on sc.name = s.shared_rule
+    where s.billed_units <> 0 or s.effective_units <> 0 or s.share_num <> 0
+)
+
+select * from final
