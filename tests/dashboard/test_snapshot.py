@@ -86,7 +86,11 @@ def test_write_backs_reach_the_warehouse_once(tmp_path):
                "scope_kind": "team", "scope_value": "search", "department": "product", "team": "search",
                "start_at": datetime(2026, 10, 20), "status": "open", "severity": "warning"}
     writeback.record_feedback(path, "A-1", "planned", "maria", "launch week", anomaly=anomaly)
-    writeback.record_decision(path, "R-1", "approved", "maria")
+    recommendation = {"rec_id": "R-1", "kind": "routing", "scope_kind": "team", "scope_value": "search",
+                      "department": "product", "team": "search", "current_setting": "model-a",
+                      "proposed_setting": "model-b", "currency": "USD", "risk": "low", "change": "route to model-b",
+                      "rationale": "cheaper, same quality"}
+    writeback.record_decision(path, "R-1", "approved", "maria", recommendation=recommendation)
     writeback.record_event(path, user="maria", role="finance", via="password", action="export", page="reports",
                            scope="all", export_format="csv", export_rows=3, export_bytes=120)
     con = db.connect(warehouse)
