@@ -10,6 +10,8 @@ build (also `--only build`): a generated warehouse of --build-days x --build-req
 anomaly: 10,000 daily series of 400 days scored by AnomalyDetector, median of --repeat runs, with the rolling
   z-score baseline timed on the same frame in the same process.
 forecast [--seed-tune 1] [--seed-report 2] [--demo-warehouse PATH] (also `--only forecast`): the forecast backtest.
+dashboard --warehouse W --config C [--amplify K]: every page's data load per role and the first render in
+  Chromium (benchmarks/dashboard_bench.py).
 recommend (also `--only recommend`): the held-out recommendation evaluation (benchmarks/recommend_eval.py).
 Results go to benchmarks/out/<suite>.json.
 """
@@ -25,6 +27,10 @@ from benchmarks import ingest_bench
 
 def main() -> None:
     rest = sys.argv[1:]
+    if rest[:1] == ["dashboard"]:
+        from benchmarks import dashboard_bench
+
+        return dashboard_bench.main(rest[1:])
     if rest[:1] == ["forecast"] or rest[:2] == ["--only", "forecast"]:
         from benchmarks import forecast_eval
 

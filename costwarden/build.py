@@ -13,10 +13,10 @@ from datetime import date, datetime, timezone
 
 from costwarden import db, incremental, reference
 from costwarden.config import Settings
-from costwarden.warehouse import AuditResult, build, run_audits
-from models.attribution.fx import missing_rate_note
 from costwarden.errors import UsageError
 from costwarden.warehouse import AuditResult, BuildStep, build_relations, run_audits
+from dashboard.snapshot import after_build
+from models.attribution.fx import missing_rate_note
 
 
 @dataclass
@@ -28,6 +28,7 @@ class BuildReport:
     steps: list[BuildStep] = field(default_factory=list)
     audit_seconds: float = 0.0
     notes: list[str] = field(default_factory=list)   # warnings that are not audit failures (e.g. missing FX rates)
+    snapshot: str = ""      # what the dashboard snapshot step did (dashboard/snapshot.py)
 
     @property
     def ok(self) -> bool:
@@ -46,6 +47,8 @@ class BuildReport:
             state = "ok" if audit.failing_rows == 0 else f"FAILED ({audit.failing_rows} rows, e.g. {audit.sample[:2]})"
             lines.append(f"  audit {audit.name}: {state}")
         lines += [f"  note: {note}" for note in self.notes]
+        if self.snapshot:
+            lines.append(f"  {self.snapshot}")
         return "\n".join(lines)
 
 
@@ -65,10 +68,11 @@ def build_warehouse(settings: Settings, warehouse: str, reprice_from: date | Non
         audits = run_audits(con)
         audit_seconds = time.perf_counter() - audit_started
         notes = [note for note in [missing_rate_note(con)] if note]
+        snapshot = after_build(con, settings, warehouse)
     finally:
         con.close()
     return BuildReport(result.built, audits, time.perf_counter() - started, build_plan, result.steps, audit_seconds,
-                       notes)
+                       notes, snapshot)
 
 
 def parse_day(text: str) -> date:

@@ -288,8 +288,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="who decides (default: $USER)")
     p.set_defaults(handler=cmd_feedback)
 
-    p = sub.add_parser("dashboard", help="run the Streamlit dashboard against the warehouse")
+    p = sub.add_parser("dashboard", help="run the Streamlit dashboard; hash a sign-in password; publish a snapshot",
+                       description="serve (default): run the dashboard on --port against the newest snapshot of the "
+                       "warehouse (every build publishes one, so the dashboard never blocks a build). "
+                       "hash-password: print the login_hash for a [[dashboard.users]] entry (reads the password "
+                       "from the terminal, or one line of stdin with --stdin; never from the command line). "
+                       "publish: publish a snapshot now (after `costwarden detect`/`forecast`/`recommend` run alone).")
+    p.add_argument("action", nargs="?", choices=["serve", "hash-password", "publish"], default="serve")
     p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--stdin", action="store_true", help="hash-password: read the password from standard input")
     p.set_defaults(handler=cmd_dashboard)
     return parser
 
@@ -459,9 +466,10 @@ def _utc_time(text: str) -> datetime:
 
 
 def cmd_dashboard(args, settings: Settings) -> int:
-    from costwarden.serve import run_dashboard
+    from costwarden.serve import dashboard_action
 
-    return run_dashboard(warehouse_path(args, settings), args.config, args.port)
+    return dashboard_action(args.action, warehouse_path(args, settings), args.config, settings, port=args.port,
+                            from_stdin=args.stdin)
 
 
 # ---- output ------------------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from alerts.settings import AlertSettings
+from dashboard.settings import DashboardSettings
 from costwarden.errors import ConfigError
 from costwarden.schedule_settings import ScheduleSettings
 from models.attribution.fx import FxRate
@@ -134,6 +135,8 @@ class Settings(_Strict):
     anomaly: AnomalySettings = Field(default_factory=AnomalySettings)
     # Recommendations: quality tolerance, evidence, latency SLOs, batch/cache/capacity assumptions (see [recommend]).
     recommend: RecommendSettings = Field(default_factory=RecommendSettings)
+    # Dashboard sign-in, roles and scopes, snapshots and write-backs (see [dashboard]).
+    dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
 
     @field_validator("reporting_currency")
     @classmethod

@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Callable, Iterator, TextIO
 from zoneinfo import ZoneInfo
 
+import duckdb
+
 from costwarden.config import Settings
 from costwarden.errors import CostwardenError, TransientError
 from costwarden.schedule_settings import PIPELINE_STEPS, JobSettings
@@ -151,7 +153,27 @@ def run_pipeline(settings: Settings, warehouse: str, steps: list[str] | None = N
             report.steps.append(result)
             if on_step:
                 on_step(result)
+        if any(s in chosen for s in ("detect", "forecast", "recommend", "alerts")) and Path(warehouse).exists():
+            _publish_dashboard_snapshot(settings, warehouse, report, on_step)
     return report
+
+
+def _publish_dashboard_snapshot(settings: Settings, warehouse: str, report: "PipelineReport", on_step) -> None:
+    """The build published a snapshot before detect/forecast/recommend wrote their tables: publish once more so the
+    dashboard shows this run's anomalies, forecasts and recommendations, not the previous run's."""
+    from dashboard import snapshot
+
+    started = time.perf_counter()
+    try:
+        folder = snapshot.snapshot_dir(warehouse, settings.dashboard.snapshot_dir)
+        path = snapshot.publish_from_warehouse(warehouse, folder, settings.dashboard.keep_snapshots)
+        result = StepResult("publish", "ok", time.perf_counter() - started, f"dashboard snapshot {path.name}")
+    except (OSError, CostwardenError, duckdb.Error) as exc:
+        result = StepResult("publish", "failed", time.perf_counter() - started,
+                            f"dashboard snapshot not published: {exc}")
+    report.steps.append(result)
+    if on_step:
+        on_step(result)
 
 
 # ---- schedule ----------------------------------------------------------------------------------------------------

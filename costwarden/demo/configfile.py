@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from costwarden.demo.company import PROVISIONED_MODEL_ARN, AGENTS, TEAM_DEPARTMENT, team_owner, team_role
+from dashboard import demo_users
 
 CONFIG_NAME = "costwarden.demo.toml"
 SOURCE_PREFIX = "demo-"          # every demo source name starts with it (run.py uses it to spot demo warehouses)
@@ -121,6 +122,7 @@ def write_config(path: Path, *, warehouse: str, sources: list[dict], prices: lis
     if window is not None:
         lines += anomaly_section(window)
     lines += alert_lines() + schedule_lines()
+    lines += demo_users.config_lines()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
