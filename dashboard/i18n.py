@@ -6,6 +6,10 @@ from __future__ import annotations
 LANGUAGES = {"en": "English", "zh": "简体中文"}
 
 EN: dict[str, str] = {
+    # cost kinds (values of cost_kind, shown in charts and tables)
+    "kind.tokens": "tokens", "kind.capacity": "capacity", "kind.idle": "idle capacity", "kind.direct": "direct",
+    "kind.shared_overhead": "shared overhead", "kind.unallocated": "unallocated",
+    "kind.estimated_unbilled": "estimated (not billed yet)", "kind.adjustment": "adjustment",
     # shell
     "filters": "Filters", "filter.language": "Language", "filter.dates": "Dates (UTC)",
     "filter.environment": "Environment", "filter.region": "Region", "filter.department": "Department",
@@ -177,6 +181,9 @@ EN: dict[str, str] = {
 }
 
 ZH: dict[str, str] = {
+    "kind.tokens": "按令牌计费", "kind.capacity": "预置容量", "kind.idle": "闲置容量", "kind.direct": "直接费用",
+    "kind.shared_overhead": "共享开销", "kind.unallocated": "未分配", "kind.estimated_unbilled": "预估（尚未出账）",
+    "kind.adjustment": "调整",
     "filters": "筛选", "filter.language": "语言", "filter.dates": "日期（UTC）", "filter.environment": "环境",
     "filter.region": "区域", "filter.department": "部门", "filter.team": "团队", "filter.currency": "币种",
     "signed_in_as": "当前用户 {user}（{role}）；范围：{scope}", "sign_out": "退出登录",

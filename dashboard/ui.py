@@ -79,5 +79,7 @@ def table(ctx: Context, frame: pd.DataFrame, money_columns: tuple[str, ...] = ()
     for column in money_columns:
         if column in shown:
             shown[column] = shown[column].astype(float).round(2)
+    if "cost_kind" in shown:     # a value, but one people read as a label: translate it too
+        shown["cost_kind"] = shown["cost_kind"].map(lambda kind: ctx.t(f"kind.{kind}", default=kind))
     shown.columns = [ctx.t(f"col.{c}", default=c) for c in shown.columns]
     st.dataframe(shown, width="stretch", hide_index=True)

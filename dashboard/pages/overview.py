@@ -57,6 +57,7 @@ else:
 st.subheader(t("overview.trend"))
 trend = data.spend_by_day(r, cur)
 if len(trend):
+    trend["cost_kind"] = trend["cost_kind"].map(lambda kind: t(f"kind.{kind}", default=kind))
     found = data.anomalies(r)
     marked = found[(found["metric"] == "spend") & (found["severity"] != "info")] if len(found) else found
     st.plotly_chart(charts.spend_trend(trend, marked, {
