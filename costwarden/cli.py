@@ -126,6 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--days", type=int, default=120, help="days of history (default 120)")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--no-dashboard", action="store_true", help="do everything but open the dashboard")
+    p.add_argument("--no-analysis", action="store_true", help="skip detect, forecast and recommend after the build "
+                   "(the dashboard's anomaly, budget and recommendation pages then stay empty)")
     p.add_argument("--port", type=int, default=8501, help="dashboard port (default 8501)")
     p.set_defaults(handler=cmd_demo)
 

@@ -97,7 +97,7 @@ def cli(capsys, warehouse):
 
 # One demo company for every test that only reads it: 120 days at scale 0.1 (about 70k requests, ~30 s once per
 # session). Tests that write must copy the warehouse first (demo_company.copy_to(tmp_path)).
-DEMO_ARGS = ("--days", "120", "--scale", "0.1", "--seed", "42", "--no-dashboard")
+DEMO_ARGS = ("--days", "120", "--scale", "0.1", "--seed", "42", "--no-dashboard", "--no-analysis")
 
 
 class DemoCompany:

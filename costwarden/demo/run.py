@@ -152,6 +152,8 @@ def run_demo(args, settings: Settings, warehouse: str) -> int:
     store_findings(warehouse, gen.window)
     build = build_warehouse(load_settings(config), warehouse)
     failed = print_summary(gen, config, reports, build, warehouse, args.port)
+    if not getattr(args, "no_analysis", False):
+        failed = _analyse(config, warehouse) or failed
     if args.no_dashboard:
         return 1 if failed else 0
     from costwarden.serve import dashboard_app, run_dashboard
@@ -160,3 +162,15 @@ def run_demo(args, settings: Settings, warehouse: str) -> int:
         print("the dashboard is not part of this build yet; query the warehouse with `costwarden query`.")
         return 1 if failed else 0
     return run_dashboard(warehouse, str(config), args.port)
+
+
+def _analyse(config: Path, warehouse: str) -> bool:
+    """Run what `costwarden run` runs after the build (detect, forecast, recommend) so every dashboard page has the
+    demo's anomalies, budgets and recommendations; alerts are left out (the demo's channels point at nothing).
+    Returns True when a step failed."""
+    from costwarden.jobs import run_pipeline
+
+    print("analysing: detect, forecast, recommend (what `costwarden run` does after the build) ...", flush=True)
+    report = run_pipeline(load_settings(config), warehouse, steps=["detect", "forecast", "recommend"])
+    print(report.summary(), flush=True)
+    return not report.ok

@@ -13,7 +13,7 @@ from costwarden.cli import main as cli_main
 from costwarden.config import load_settings
 from models.attribution import CapacityRule, SharedCostRule
 
-TINY = ("--days", "10", "--scale", "0.02", "--seed", "7", "--no-dashboard")
+TINY = ("--days", "10", "--scale", "0.02", "--seed", "7", "--no-dashboard", "--no-analysis")
 CAPACITY = [
     CapacityRule(name="moderation-pt", resource_id="arn:aws:bedrock:*:provisioned-model/*",
                  serves_model="arn:aws:bedrock:*:provisioned-model/*", capacity_per_hour=200_000),
