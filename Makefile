@@ -42,6 +42,8 @@ demo: $(STAMP)
 	$(BIN)/costwarden demo
 
 test: $(STAMP) focus-venv
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || test -n "$$COSTWARDEN_CHROMIUM" || \
+	  echo "NOTE: the dashboard browser test will not run: no Chromium found (as root: apt-get install -y chromium; or set COSTWARDEN_CHROMIUM)"
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 focus-venv:

@@ -62,6 +62,9 @@ class AnomalyEvent:
     drivers: tuple[Driver, ...] = ()     # largest first; messages show the top three
     root_cause: str = ""                 # shared cause from the detector ("price change: model=x"); groups storms
     dashboard_path: str = ""             # page for this anomaly; empty = the anomalies page filtered to it
+    unit: str = "USD"                    # of expected / actual: USD for spend, else the metric ("requests", "ms")
+    occurrence: int = 0                  # 1, 2, ... when a resolved anomaly reopens (its events are new events)
+    end: datetime | None = None          # when it ended, for an anomaly first reported after it was over
 
     family = "anomaly"
 
@@ -72,7 +75,8 @@ class AnomalyEvent:
     @property
     def event_key(self) -> str:
         # An escalation to the same severity twice is one event; warning -> critical -> warning are three.
-        return f"anomaly:{self.anomaly_id}:{self.kind}:{self.severity}"
+        key = f"anomaly:{self.anomaly_id}:{self.kind}:{self.severity}"
+        return f"{key}:{self.occurrence}" if self.occurrence else key
 
     @property
     def thread_key(self) -> str:
@@ -80,7 +84,10 @@ class AnomalyEvent:
 
     @property
     def group_key(self) -> str:
-        return f"cause:{self.root_cause}" if self.root_cause else self.thread_key
+        # The detector writes "<effect>: <culprit>" ("volume: agent=x", "model_mix: agent=x"): one culprit is one
+        # storm, however many series and effects it shows up in.
+        cause = self.root_cause.split(": ", 1)[1] if ": " in self.root_cause else self.root_cause
+        return f"cause:{cause}" if cause else self.thread_key
 
     def link_path(self) -> str:
         return self.dashboard_path or "/anomalies?" + urlencode({"anomaly_id": self.anomaly_id})
@@ -172,14 +179,20 @@ class DataHealthEvent:
 
 @dataclass(frozen=True)
 class LatencyEvent:
+    """A model's latency jitter (p99 / p50, the ratio in marts.performance_by_model) above its SLO for a window."""
+
     scope: Scope                         # at least the model
     provider: str
     window_start: datetime
     window_end: datetime
-    jitter_ms: Decimal                   # observed jitter (p95 - p50) in the window
-    slo_ms: Decimal                      # the model's jitter SLO
+    jitter: Decimal                      # observed p99 / p50 latency in the window
+    slo: Decimal                         # the model's jitter SLO: the highest acceptable p99 / p50
     detected_at: datetime
     severity: Severity = "warning"
+    p50_ms: Decimal | None = None
+    p99_ms: Decimal | None = None
+    requests: int | None = None
+    model_version: str = ""
     dashboard_path: str = ""
 
     family = "latency"
@@ -187,19 +200,23 @@ class LatencyEvent:
 
     @property
     def impact_pct(self) -> Decimal:
-        return (self.jitter_ms - self.slo_ms) / self.slo_ms * 100 if self.slo_ms else Decimal(0)
+        return (self.jitter - self.slo) / self.slo * 100 if self.slo else Decimal(0)
 
     @property
     def event_type(self) -> str:
         return "latency.jitter"
 
     @property
+    def _model(self) -> str:
+        return f"{self.scope.model}@{self.model_version}" if self.model_version else self.scope.model
+
+    @property
     def event_key(self) -> str:
-        return f"latency:{self.provider}:{self.scope.model}:{self.window_start.isoformat()}"
+        return f"latency:{self.provider}:{self._model}:{self.window_start.isoformat()}"
 
     @property
     def thread_key(self) -> str:
-        return f"latency:{self.provider}:{self.scope.model}"
+        return f"latency:{self.provider}:{self._model}"
 
     @property
     def group_key(self) -> str:

@@ -96,9 +96,57 @@ _KNOWN_EVENTS = {"anomaly", "anomaly.opened", "anomaly.escalated", "anomaly.reso
                  "data_health.unallocated_share", "data_health.quarantined_rows", "latency", "latency.jitter"}
 
 
+class HealthSettings(_Strict):
+    # ingest_stale: a source whose last load that brought new rows is older than this many hours.
+    stale_after_hours: Decimal = Field(default=Decimal(48), gt=0)
+    # unallocated_share: alert when more than this % of the billed cost (per billing currency) over the last
+    # unallocated_window_days of data is __unallocated__ (no request or rule explains it).
+    max_unallocated_pct: Decimal = Field(default=Decimal(5), ge=0, le=100)
+    unallocated_window_days: int = Field(default=7, ge=1)
+    # quarantined_rows: alert when loads of the last 24 hours quarantined more than this many rows of one source.
+    max_quarantined_rows: int = Field(default=0, ge=0)
+
+
+class ModelLatencySlo(_Strict):
+    # The model id as it appears in marts.performance_by_model (e.g. "anthropic.claude-3-haiku-20240307-v1:0").
+    model: str = Field(min_length=1)
+    # This model's jitter SLO: p99 latency at most this many times its p50, per day.
+    max_jitter: Decimal = Field(gt=0)
+
+
+class LatencySettings(_Strict):
+    # Jitter SLO for models without their own entry: a day whose p99 latency exceeds max_jitter times its p50
+    # is alerted (marts.performance_by_model, column jitter).
+    max_jitter: Decimal = Field(default=Decimal(4), gt=0)
+    # Days with fewer requests than this are not judged: a p99 of a handful of calls is noise.
+    min_requests: int = Field(default=200, ge=1)
+    # Judge the newest this many days of the mart each run (a day is judged once; its event goes out once).
+    lookback_days: int = Field(default=2, ge=1)
+    # Per-model SLOs that override max_jitter.
+    models: list[ModelLatencySlo] = Field(default_factory=list)
+
+    def slo_for(self, model: str) -> Decimal:
+        return next((m.max_jitter for m in self.models if m.model == model), self.max_jitter)
+
+
+class ReportSettings(_Strict):
+    # Email channel (a name from [[alerts.channels]]) that `costwarden report --send` uses; empty = the first
+    # email channel.
+    channel: str = ""
+    # Who gets the organisation-wide finance report.
+    finance_recipients: list[str] = Field(default_factory=list)
+    # Department reports go to the owners of the department's teams ([[teams]] owner_email) and these addresses.
+    department_recipients: list[str] = Field(default_factory=list)
+    # How many movers, anomalies and recommendations each report lists.
+    top: int = Field(default=5, ge=1, le=50)
+
+
 class AlertSettings(_Strict):
     # Base URL of the dashboard; message links point at its pages.
     dashboard_url: str = "http://localhost:8501"
+    # Anomalies and budget crossings older than this many days (before the newest data) are history, not alerts:
+    # a first run over a long backfill does not page for last quarter.
+    lookback_days: int = Field(default=14, ge=1)
     # An ongoing anomaly (or storm) paged within this many minutes is sent as an update, not a new page.
     cooldown_minutes: int = Field(default=240, ge=0)
     # Events with one root cause detected within this many minutes of the first become one message.
@@ -112,6 +160,9 @@ class AlertSettings(_Strict):
     retry_within_run_seconds: float = Field(default=120.0, ge=0)
     channels: list[ChannelSettings] = Field(default_factory=list)
     subscriptions: list[SubscriptionSettings] = Field(default_factory=list)
+    health: HealthSettings = Field(default_factory=HealthSettings)
+    latency: LatencySettings = Field(default_factory=LatencySettings)
+    reports: ReportSettings = Field(default_factory=ReportSettings)
 
     @model_validator(mode="after")
     def _references_resolve(self) -> "AlertSettings":
@@ -132,6 +183,9 @@ class AlertSettings(_Strict):
                 raise ValueError(f"subscription '{sub.name}' lists unknown events {unknown}")
             if kinds[sub.channel] == "email" and sub.role != "team_lead" and not sub.recipients:
                 raise ValueError(f"subscription '{sub.name}' sends email but lists no recipients")
+        if self.reports.channel and kinds.get(self.reports.channel) != "email":
+            raise ValueError(f"[alerts.reports] channel '{self.reports.channel}' must name an email channel in "
+                             "[[alerts.channels]]")
         return self
 
     def channel(self, name: str) -> ChannelSettings:

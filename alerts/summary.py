@@ -7,6 +7,7 @@ an email; keeping the wording here means every channel says the same thing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -55,12 +56,24 @@ def item(event: Event, lang: str, base_url: str) -> Item:
     impact = ""
     if isinstance(event, AnomalyEvent):
         title = t(lang, event.event_type, scope=scope, severity=severity)
-        impact = f"{usd(event.impact_usd, signed=True)} ({pct(event.impact_pct, signed=True)})"
+        if event.unit == "USD":
+            amount = usd
+            impact = f"{usd(event.impact_usd, signed=True)} ({pct(event.impact_pct, signed=True)})"
+        else:  # a metric that is not money (requests, latency): its own unit, plus the $ effect when priced
+            def amount(value, signed=False, unit=event.unit):
+                return ("+" if signed and value > 0 else "") + f"{number(value)} {unit}"
+            impact = f"{amount(event.actual_usd - event.expected_usd, True)} ({pct(event.impact_pct, signed=True)})"
+            if event.impact_usd:
+                impact += f", {usd(event.impact_usd, signed=True)}"
         facts = [(t(lang, "scope"), scope), (t(lang, "series"), event.series),
-                 (t(lang, "actual_vs_expected"), t(lang, "vs", actual=usd(event.actual_usd),
-                                                   expected=usd(event.expected_usd))),
+                 (t(lang, "actual_vs_expected"), t(lang, "vs", actual=amount(event.actual_usd),
+                                                   expected=amount(event.expected_usd))),
                  (t(lang, "impact"), impact), (t(lang, "severity"), severity),
                  (t(lang, "started"), when(utc(event.start)))]
+        if event.end is not None:
+            facts.append((t(lang, "ended"), when(utc(event.end))))
+        if event.root_cause:
+            facts.append((t(lang, "root_cause"), event.root_cause))
         drivers = tuple(f"{d.name}: {usd(d.impact_usd, signed=True)}" for d in event.drivers[:3])
     elif isinstance(event, BudgetEvent):
         threshold = t(lang, "percent", n=number(event.threshold_pct))
@@ -84,10 +97,14 @@ def item(event: Event, lang: str, base_url: str) -> Item:
     else:
         assert isinstance(event, LatencyEvent)
         title = t(lang, event.event_type, scope=scope)
-        impact = t(lang, "jitter_vs_slo", jitter=f"{number(event.jitter_ms)} ms", slo=f"{number(event.slo_ms)} ms")
-        facts = [(t(lang, "scope"), scope), (t(lang, "provider"), event.provider), (t(lang, "jitter"), impact),
-                 (t(lang, "window"), f"{when(utc(event.window_start))} - {when(utc(event.window_end))}"),
-                 (t(lang, "severity"), severity)]
+        impact = t(lang, "jitter_vs_slo", jitter=f"{number(event.jitter)}x", slo=f"{number(event.slo)}x")
+        facts = [(t(lang, "scope"), scope), (t(lang, "provider"), event.provider), (t(lang, "jitter"), impact)]
+        if event.p50_ms is not None and event.p99_ms is not None:
+            facts.append((t(lang, "latency"), f"{number(event.p50_ms)} ms / {number(event.p99_ms)} ms"))
+        if event.requests is not None:
+            facts.append((t(lang, "requests"), number(Decimal(event.requests))))
+        facts += [(t(lang, "window"), f"{when(utc(event.window_start))} - {when(utc(event.window_end))}"),
+                  (t(lang, "severity"), severity)]
     headline = f"{severity} · {title} · {impact}"
     return Item(title, event.severity, tuple(facts), drivers, link(base_url, event.link_path()), headline)
 
@@ -105,8 +122,15 @@ def card(message: AlertMessage, lang: str, base_url: str) -> Card:
     if len(items) == 1:
         title, intro, target = items[0].title, "", items[0].link
     else:
-        cause = message.group_key.split(":", 1)[1] if message.group_key.startswith("cause:") else message.group_key
-        title = t(lang, "group", count=len(items), cause=cause)
+        if message.group_key.startswith(("budget:", "anomaly:")):
+            # One budget or anomaly with several events (80% and 100% crossed together): the gravest, and a count.
+            top = max(range(len(items)), key=lambda i: (SEVERITIES.index(message.events[i].severity),
+                                                        utc(message.events[i].detected_at), i))
+            title = t(lang, "group_thread", title=items[top].title, count=len(items) - 1)
+        else:
+            cause = message.group_key.split(":", 1)[1] if message.group_key.startswith("cause:") \
+                else message.group_key
+            title = t(lang, "group", count=len(items), cause=cause)
         intro = t(lang, "group_intro", count=len(items))
         target = link(base_url, _LIST_PAGES[first.family] + "?" + urlencode({"group": message.group_key}))
     if message.mode == "update":

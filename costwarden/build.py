@@ -1,13 +1,21 @@
-"""`costwarden build`: refresh reference data, rebuild the SQL models in dependency order, run the audits."""
+"""`costwarden build` and `costwarden reprice`: refresh reference data, rebuild the SQL models, run the audits.
+
+A build is incremental by day when it can be (costwarden.incremental plans which days changed); the first build, a
+new costwarden version or changed attribution rules rebuild everything. `reprice --from DATE` forces every day from
+DATE on to be recomputed, e.g. after correcting a price that had been applied retroactively outside the config.
+"""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
 
-from costwarden import db, reference
+from costwarden import db, incremental, reference
 from costwarden.config import Settings
-from costwarden.warehouse import AuditResult, build, run_audits
+from costwarden.errors import UsageError
+from costwarden.warehouse import AuditResult, BuildStep, build_relations, run_audits
+from dashboard.snapshot import after_build
 from models.attribution.fx import missing_rate_note
 
 
@@ -16,7 +24,11 @@ class BuildReport:
     built: list[str]
     audits: list[AuditResult]
     seconds: float
+    plan: incremental.BuildPlan | None = None
+    steps: list[BuildStep] = field(default_factory=list)
+    audit_seconds: float = 0.0
     notes: list[str] = field(default_factory=list)   # warnings that are not audit failures (e.g. missing FX rates)
+    snapshot: str = ""      # what the dashboard snapshot step did (dashboard/snapshot.py)
 
     @property
     def ok(self) -> bool:
@@ -24,22 +36,54 @@ class BuildReport:
 
     def summary(self) -> str:
         lines = [f"built {len(self.built)} relations in {self.seconds:.1f}s"]
+        if self.plan:
+            lines.append(f"  {self.plan.describe()}")
+        for step in self.steps:
+            rows = "" if step.rows is None else f"  {step.rows:>12,} rows"
+            lines.append(f"  {step.relation:<44} {step.action:<5} {step.seconds:7.2f}s{rows}")
+        if self.steps:
+            lines.append(f"  {'audits':<44} {'':<5} {self.audit_seconds:7.2f}s")
         for audit in self.audits:
             state = "ok" if audit.failing_rows == 0 else f"FAILED ({audit.failing_rows} rows, e.g. {audit.sample[:2]})"
             lines.append(f"  audit {audit.name}: {state}")
         lines += [f"  note: {note}" for note in self.notes]
+        if self.snapshot:
+            lines.append(f"  {self.snapshot}")
         return "\n".join(lines)
 
 
-def build_warehouse(settings: Settings, warehouse: str) -> BuildReport:
+def build_warehouse(settings: Settings, warehouse: str, reprice_from: date | None = None,
+                    full: bool = False) -> BuildReport:
     started = time.perf_counter()
+    started_at = datetime.now(timezone.utc).replace(tzinfo=None)
     con = db.connect(warehouse, memory_limit=settings.ingest.memory_limit, threads=settings.ingest.threads)
     try:
         with db.transaction(con):
             reference.refresh(con, settings)
-            built = build(con)
+            build_plan = incremental.plan(con, reprice_from=reprice_from, full=full)
+            incremental.set_scope(con, build_plan.days)
+            result = build_relations(con, incremental=build_plan.incremental)
+            incremental.record(con, build_plan, started_at, time.perf_counter() - started)
+        audit_started = time.perf_counter()
         audits = run_audits(con)
+        audit_seconds = time.perf_counter() - audit_started
         notes = [note for note in [missing_rate_note(con)] if note]
+        snapshot = after_build(con, settings, warehouse)
     finally:
         con.close()
-    return BuildReport(built, audits, time.perf_counter() - started, notes)
+    return BuildReport(result.built, audits, time.perf_counter() - started, build_plan, result.steps, audit_seconds,
+                       notes, snapshot)
+
+
+def parse_day(text: str) -> date:
+    """A YYYY-MM-DD date for `reprice --from`, or a one-line error saying what to type."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(f"--from {text!r} is not a date: give the first day to recompute as YYYY-MM-DD, "
+                         "e.g. --from 2026-01-15.") from None
+
+
+def reprice(settings: Settings, warehouse: str, from_day: str) -> BuildReport:
+    """Recompute every day from `from_day` on (plus whatever else changed), then run the audits."""
+    return build_warehouse(settings, warehouse, reprice_from=parse_day(from_day))

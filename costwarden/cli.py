@@ -27,6 +27,8 @@ EPILOG = """examples:
   costwarden loads                              what was loaded, when, with read/loaded/quarantined counts
   costwarden export chargeback --month 2026-09 --out chargeback.xlsx   the month's chargeback for finance
   costwarden close 2026-09                      freeze a month's chargeback
+  costwarden run                                ingest, build, detect, forecast, recommend, send alerts
+  costwarden report --period weekly --send      email the weekly finance report
 
 environment: COSTWARDEN_WAREHOUSE, COSTWARDEN_CONFIG, COSTWARDEN_HASH_SALT, AWS_* (S3), and the variables your
 config names for secrets. Docs: README.md and docs/."""
@@ -97,8 +99,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=50)
     p.set_defaults(handler=cmd_quarantine)
 
-    p = sub.add_parser("build", help="rebuild the SQL models (staging, intermediate, marts) and run the audits")
+    p = sub.add_parser("build", help="rebuild the SQL models (staging, intermediate, marts) and run the audits",
+                       description="Refreshes the price book and rules from the config, then recomputes only the days "
+                       "whose inputs changed since the last build: days with new or restated loads, days inside the "
+                       "effective range of a changed price, days whose org mapping changed. The first build, a new "
+                       "costwarden version or changed capacity / shared-cost rules rebuild everything. Prints the "
+                       "time per relation and the audits (exit 1 if an audit fails).")
+    p.add_argument("--full", action="store_true", help="rebuild every day, whatever changed")
     p.set_defaults(handler=cmd_build)
+
+    p = sub.add_parser("reprice", help="recompute every day from a date on (prices, mapping, allocation), then audit",
+                       description="Forces `costwarden build` to recompute every day from --from on, as well as "
+                       "anything else that changed. Use it when prices or mappings changed in a way the build "
+                       "cannot see, e.g. a corrected price book file. Example: costwarden reprice --from 2026-01-15")
+    p.add_argument("--from", dest="from_day", required=True, metavar="YYYY-MM-DD",
+                   help="first day to recompute (UTC usage / charge date)")
+    p.set_defaults(handler=cmd_reprice)
 
     p = sub.add_parser("demo", help="generate a realistic demo company, load it, and open the dashboard",
                        description="Generates a seeded demo company (departments, teams, agents, models, 120 days of "
@@ -151,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reason", help="why (required to reject)")
     p.add_argument("--applied-on", metavar="YYYY-MM-DD", help="apply: the date the change went live (default today)")
     p.set_defaults(handler=cmd_recommend)
+
     p = sub.add_parser("export", help="write a month's chargeback or bill as a FOCUS 1.2 file (csv, parquet, xlsx)",
                        description="Write one billing month for finance. `chargeback`: every billed dollar of the "
                        "month split by department, team, agent and model (FOCUS 1.2 columns plus x_Department, "
@@ -183,6 +200,53 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", metavar="NAME", help="who is acting (default: COSTWARDEN_USER, else the login name)")
     p.add_argument("--note", help="a note kept with the closed month (e.g. the invoice number)")
     p.set_defaults(handler=cmd_close)
+
+    p = sub.add_parser("run", help="the whole pipeline once: ingest, build, detect, forecast, recommend, alerts",
+                       description="Run every step in order: ingest the configured [[sources]], rebuild the marts, "
+                       "detect anomalies, forecast spend against budgets, refresh recommendations, then send the "
+                       "alerts that are due. A failed step is reported and the rest still run; a step whose package "
+                       "is not installed is skipped. Holds a lock on <warehouse>.lock: a second run (or a scheduled "
+                       "job) does not start while one is in progress. Exit status 1 when a step failed.")
+    p.add_argument("--only", metavar="STEP", action="append", help="run only this step (repeatable): ingest, build, "
+                   "detect, forecast, recommend, alerts")
+    p.add_argument("--skip", metavar="STEP", action="append", help="leave out this step (repeatable)")
+    p.set_defaults(handler=cmd_run)
+
+    p = sub.add_parser("schedule", help="run the [[schedule.jobs]] of the config on their cron expressions",
+                       description="A long-running scheduler for containers and servers without cron: runs each "
+                       "configured job (command run, alerts or report) at its cron times, one at a time, never "
+                       "overlapping another run (the same lock as `costwarden run`). SIGTERM or Ctrl-C lets the "
+                       "current job finish and stops; a second signal abandons it (its writes roll back). Prefer "
+                       "cron or a Kubernetes CronJob? See docs/alerts.md for the equivalent entries.")
+    p.add_argument("--list", action="store_true", help="print each job's next run time and exit")
+    p.set_defaults(handler=cmd_schedule)
+
+    p = sub.add_parser("alerts", help="send due alerts, retry pending deliveries, list the outbox",
+                       description="run: find events in the warehouse (anomalies, budget crossings, data health, "
+                       "latency), route them to the [[alerts.subscriptions]], queue and send them (a re-run sends "
+                       "nothing twice). send: deliver what is pending in the outbox (retries, or messages a missing "
+                       "secret held back). outbox: list pending (default), failed, sent or all messages with their "
+                       "last error.")
+    p.add_argument("action", choices=["run", "send", "outbox"])
+    p.add_argument("--status", choices=["pending", "failed", "sent", "all"], default="pending",
+                   help="outbox: which messages to list (default pending)")
+    p.add_argument("--limit", type=int, default=50)
+    p.set_defaults(handler=cmd_alerts)
+
+    p = sub.add_parser("report", help="weekly or monthly cost report: print it, write files, or email it",
+                       description="KPIs (spend, change vs the previous period, forecast vs budget, unit cost), top "
+                       "movers, top anomalies and recommendations with savings, for the last complete week (Mon-Sun) "
+                       "or month of data. Without --scope it is the finance report for the whole organisation. "
+                       "--out writes HTML, PNG chart, CSV, XLSX and text; --send emails it (HTML with the chart "
+                       "inline, CSV and XLSX attached) through [alerts.reports]: finance_recipients, or the "
+                       "department's team owners. Without either, the text is printed.")
+    p.add_argument("--period", choices=["weekly", "monthly"], default="weekly")
+    p.add_argument("--scope", metavar="KIND=VALUE", help="department=NAME or team=NAME")
+    p.add_argument("--each-department", action="store_true", help="also one report per department")
+    p.add_argument("--as-of", metavar="YYYY-MM-DD", help="report the last complete period before this day")
+    p.add_argument("--out", metavar="DIR", help="write the report files into DIR")
+    p.add_argument("--send", action="store_true", help="email the report (once per period and recipient)")
+    p.set_defaults(handler=cmd_report)
 
     p = sub.add_parser("forecast", help="month-end forecasts per scope with 80%% intervals; evaluate budgets",
                        description="Forecast this month's and this quarter's spend for the company, every "
@@ -224,8 +288,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="who decides (default: $USER)")
     p.set_defaults(handler=cmd_feedback)
 
-    p = sub.add_parser("dashboard", help="run the Streamlit dashboard against the warehouse")
+    p = sub.add_parser("dashboard", help="run the Streamlit dashboard; hash a sign-in password; publish a snapshot",
+                       description="serve (default): run the dashboard on --port against the newest snapshot of the "
+                       "warehouse (every build publishes one, so the dashboard never blocks a build). "
+                       "hash-password: print the login_hash for a [[dashboard.users]] entry (reads the password "
+                       "from the terminal, or one line of stdin with --stdin; never from the command line). "
+                       "publish: publish a snapshot now (after `costwarden detect`/`forecast`/`recommend` run alone).")
+    p.add_argument("action", nargs="?", choices=["serve", "hash-password", "publish"], default="serve")
     p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--stdin", action="store_true", help="hash-password: read the password from standard input")
     p.set_defaults(handler=cmd_dashboard)
     return parser
 
@@ -296,7 +367,15 @@ def cmd_quarantine(args, settings: Settings) -> int:
 def cmd_build(args, settings: Settings) -> int:
     from costwarden.build import build_warehouse
 
-    report = build_warehouse(settings, warehouse_path(args, settings))
+    report = build_warehouse(settings, warehouse_path(args, settings), full=args.full)
+    print(report.summary())
+    return 0 if report.ok else 1
+
+
+def cmd_reprice(args, settings: Settings) -> int:
+    from costwarden.build import reprice
+
+    report = reprice(settings, warehouse_path(args, settings), args.from_day)
     print(report.summary())
     return 0 if report.ok else 1
 
@@ -317,6 +396,8 @@ def cmd_recommend(args, settings: Settings) -> int:
     from models.recommend.cli import run_recommend_cli
 
     return run_recommend_cli(args, settings, warehouse_path(args, settings))
+
+
 def cmd_export(args, settings: Settings) -> int:
     from costwarden.export.exports import run_export
 
@@ -330,6 +411,31 @@ def cmd_close(args, settings: Settings) -> int:
     print(run_close(settings, warehouse_path(args, settings), args.month, list_only=args.list, reopen=args.reopen,
                     reason=args.reason, by=args.by, note=args.note).summary())
     return 0
+
+
+def cmd_run(args, settings: Settings) -> int:
+    from costwarden.jobs import run_command
+
+    return run_command(settings, warehouse_path(args, settings), args.only, args.skip)
+
+
+def cmd_schedule(args, settings: Settings) -> int:
+    from costwarden.jobs import schedule
+
+    return schedule(settings, warehouse_path(args, settings), list_only=args.list)
+
+
+def cmd_alerts(args, settings: Settings) -> int:
+    from alerts.commands import alerts_command
+
+    return alerts_command(args.action, settings, warehouse_path(args, settings), args.status, args.limit)
+
+
+def cmd_report(args, settings: Settings) -> int:
+    from alerts.commands import report_command
+
+    return report_command(settings, warehouse_path(args, settings), args.period, args.scope, args.out, args.send,
+                          args.each_department, args.as_of)
 
 
 def cmd_forecast(args, settings: Settings) -> int:
@@ -360,9 +466,10 @@ def _utc_time(text: str) -> datetime:
 
 
 def cmd_dashboard(args, settings: Settings) -> int:
-    from costwarden.serve import run_dashboard
+    from costwarden.serve import dashboard_action
 
-    return run_dashboard(warehouse_path(args, settings), args.config, args.port)
+    return dashboard_action(args.action, warehouse_path(args, settings), args.config, settings, port=args.port,
+                            from_stdin=args.stdin)
 
 
 # ---- output ------------------------------------------------------------------------------------------------------

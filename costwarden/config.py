@@ -17,7 +17,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from alerts.settings import AlertSettings
+from dashboard.settings import DashboardSettings
 from costwarden.errors import ConfigError
+from costwarden.schedule_settings import ScheduleSettings
 from models.attribution.fx import FxRate
 from models.anomaly.settings import AnomalySettings
 from models.attribution.settings import CapacityRule, SharedCostRule
@@ -125,12 +127,16 @@ class Settings(_Strict):
     fx_rates: list[FxRate] = Field(default_factory=list)
     # Alerts: channels, subscriptions, cooldown, grouping and delivery retries (see [alerts]).
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    # `costwarden schedule`: jobs (pipeline runs, alerts, reports) on cron expressions (see [schedule]).
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     # Spending limits per scope and month or quarter, with thresholds on actual and forecast spend.
     budgets: Budgets = Field(default_factory=list)
     # Anomaly detection on the warehouse's series: calendar, minimum history, series, alert gates (see [anomaly]).
     anomaly: AnomalySettings = Field(default_factory=AnomalySettings)
     # Recommendations: quality tolerance, evidence, latency SLOs, batch/cache/capacity assumptions (see [recommend]).
     recommend: RecommendSettings = Field(default_factory=RecommendSettings)
+    # Dashboard sign-in, roles and scopes, snapshots and write-backs (see [dashboard]).
+    dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
 
     @field_validator("reporting_currency")
     @classmethod

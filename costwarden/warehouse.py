@@ -4,13 +4,19 @@ One file per relation: the folder is the schema, the stem is the relation name, 
 `-- materialized: view|table` says how to build it. Order comes from the `schema.relation` names each file
 references (graphlib), so nobody keeps an order list by hand. Audits in sql/audits return offending rows;
 zero rows means the invariant holds.
+
+Incremental tables add a header `-- incremental: <day column>` and read their day-partitioned inputs only for the
+days in meta.build_scope. A full build fills that table with every day and recreates everything; an incremental
+build (costwarden.incremental plans it) deletes the scope's days from each incremental table and inserts them
+again, while views and plain tables (full-rebuild relations) are recreated as always.
 """
 
 from __future__ import annotations
 
 import graphlib
 import re
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -21,6 +27,8 @@ from costwarden.errors import WarehouseError
 BUILD_LAYERS = ("staging", "intermediate", "marts")
 _REF = re.compile(r"\b(raw|ref|meta|staging|intermediate|marts)\.([a-z_][a-z0-9_]*)\b", re.IGNORECASE)
 _MATERIALIZED = re.compile(r"^--\s*materialized:\s*(view|table)\s*$", re.IGNORECASE | re.MULTILINE)
+_INCREMENTAL = re.compile(r"^--\s*incremental:\s*([a-z_][a-z0-9_]*)\s*$", re.IGNORECASE | re.MULTILINE)
+SCOPE_TABLE = "meta.build_scope"
 
 
 def sql_root() -> Path:
@@ -34,10 +42,32 @@ class Relation:
     path: Path
     materialized: str
     depends_on: frozenset[str]
+    partition_column: str | None = None    # `-- incremental: <column>`: rebuilt day by day
 
     @property
     def qualified(self) -> str:
         return f"{self.schema}.{self.name}"
+
+    @property
+    def incremental(self) -> bool:
+        return self.partition_column is not None
+
+
+@dataclass
+class BuildStep:
+    relation: str
+    action: str        # view | table | days (delete + insert of the scope's days)
+    seconds: float
+    rows: int | None = None
+
+
+@dataclass
+class BuildResult:
+    steps: list[BuildStep] = field(default_factory=list)
+
+    @property
+    def built(self) -> list[str]:
+        return [s.relation for s in self.steps]
 
 
 def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -56,8 +86,12 @@ def discover(root: Path | None = None) -> list[Relation]:
             if not found:
                 raise WarehouseError(f"{path} has no '-- materialized: view|table' header line.")
             refs = {f"{s.lower()}.{n.lower()}" for s, n in _REF.findall(_strip_comments(text))}
+            partition = _INCREMENTAL.search(text)
+            if partition and found.group(1).lower() != "table":
+                raise WarehouseError(f"{path}: '-- incremental:' needs '-- materialized: table'.")
             relations.append(Relation(layer, path.stem, path, found.group(1).lower(),
-                                      frozenset(refs - {f"{layer}.{path.stem}"})))
+                                      frozenset(refs - {f"{layer}.{path.stem}"}),
+                                      partition.group(1).lower() if partition else None))
     return relations
 
 
@@ -70,27 +104,85 @@ def build_order(relations: list[Relation]) -> list[Relation]:
         raise WarehouseError(f"sql/ models reference each other in a cycle: {' -> '.join(exc.args[1])}") from None
 
 
-def build(con: duckdb.DuckDBPyConnection, only_views: bool = False) -> list[str]:
-    """(Re)create every relation in order. Returns the names built."""
-    built = []
+def build(con: duckdb.DuckDBPyConnection, only_views: bool = False, incremental: bool = False) -> list[str]:
+    """(Re)create every relation in order. Returns the names built.
+
+    Full build (default): meta.build_scope is filled with every day that has data and every relation is recreated.
+    `incremental=True`: the caller has put the days to recompute in meta.build_scope; incremental tables have just
+    those days deleted and inserted again, every other relation is recreated.
+    """
+    return build_relations(con, only_views=only_views, incremental=incremental).built
+
+
+def build_relations(con: duckdb.DuckDBPyConnection, only_views: bool = False,
+                    incremental: bool = False) -> BuildResult:
+    result = BuildResult()
     for layer in BUILD_LAYERS:
         con.execute("create schema if not exists " + layer)  # layer names come from BUILD_LAYERS only
-    needs_full_build: set[str] = set()   # tables, and views reading them (directly or through other views)
-    for rel in build_order(discover()):
-        if rel.materialized != "view" or rel.depends_on & needs_full_build:
-            needs_full_build.add(rel.qualified)
-        if only_views and rel.qualified in needs_full_build:
-            continue     # a view over a model table can only be (re)created once that table exists
+    if not incremental and not only_views:
+        fill_full_scope(con)
+    relations = build_order(discover())
+    models = {r.qualified for r in relations}
+    for rel in relations:
+        if only_views and rel.materialized != "view":
+            continue
+        if only_views and not _exist(con, rel.depends_on & models):
+            continue    # a view over a table the first full build has not made yet
         body = _strip_trailing_semicolon(rel.path.read_text(encoding="utf-8"))
-        kind = "view" if rel.materialized == "view" else "table"
-        # Identifiers come from our own file list (schema folder + file stem), never from user input.
-        statement = "create or replace " + kind + " " + rel.qualified + " as\n" + body
+        started = time.perf_counter()
+        # Identifiers come from our own file list (schema folder + file stem and its header), never from user input.
+        if rel.incremental and incremental:
+            action = "days"
+            statements = [
+                f"delete from {rel.qualified} where {rel.partition_column} in (select day from {SCOPE_TABLE})",
+                f"insert into {rel.qualified} select * from (\n{body}\n) as scoped "
+                f"where scoped.{rel.partition_column} in (select day from {SCOPE_TABLE})",
+            ]
+        else:
+            action = "view" if rel.materialized == "view" else "table"
+            statements = _drop_if_other_kind(con, rel) + [
+                "create or replace " + action + " " + rel.qualified + " as\n" + body]
         try:
-            con.execute(statement)
+            for statement in statements:
+                con.execute(statement)
         except duckdb.Error as exc:
             raise WarehouseError(f"building {rel.qualified} from {rel.path} failed: {exc}") from None
-        built.append(rel.qualified)
-    return built
+        rows = None
+        if rel.materialized == "table":
+            rows = con.execute("select count(*) from " + rel.qualified).fetchone()[0]
+        result.steps.append(BuildStep(rel.qualified, action, time.perf_counter() - started, rows))
+    return result
+
+
+def _exist(con: duckdb.DuckDBPyConnection, names: set[str]) -> bool:
+    existing = {f"{s}.{n}" for s, n in con.execute(
+        "select table_schema, table_name from information_schema.tables").fetchall()}
+    return names <= existing
+
+
+def _drop_if_other_kind(con: duckdb.DuckDBPyConnection, rel: Relation) -> list[str]:
+    """A model that changed from table to view (or back) must drop the old object first."""
+    found = con.execute("select table_type from information_schema.tables where table_schema = ? and table_name = ?",
+                        [rel.schema, rel.name]).fetchone()
+    if not found:
+        return []
+    existing = "view" if found[0] == "VIEW" else "table"
+    return [] if existing == rel.materialized else [f"drop {existing} {rel.qualified}"]
+
+
+def fill_full_scope(con: duckdb.DuckDBPyConnection) -> None:
+    """Every day any request or cost line falls on: the scope of a full build."""
+    con.execute(f"delete from {SCOPE_TABLE}")
+    con.execute(f"""
+        insert into {SCOPE_TABLE}
+        select distinct cast(occurred_at as date) from raw.inference_requests
+        union
+        select distinct cast(charge_period_start as date) from raw.cost_lines
+        where charge_period_start is not null""")
+
+
+def incremental_relations() -> list[Relation]:
+    return [r for r in discover() if r.incremental]
 
 
 @dataclass(frozen=True)

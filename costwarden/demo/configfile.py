@@ -12,12 +12,15 @@ from decimal import Decimal
 from pathlib import Path
 
 from costwarden.demo.company import PROVISIONED_MODEL_ARN, AGENTS, TEAM_DEPARTMENT, team_owner, team_role
+from dashboard import demo_users
 
 CONFIG_NAME = "costwarden.demo.toml"
 SOURCE_PREFIX = "demo-"          # every demo source name starts with it (run.py uses it to spot demo warehouses)
 
 
 def _value(value) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, Decimal)):
@@ -127,6 +130,57 @@ def write_config(path: Path, *, warehouse: str, sources: list[dict], prices: lis
                         "on forecast spend" if i == 0 else "")[:-1] + _thresholds() + [""]
     if window is not None:
         lines += anomaly_section(window, scale)
+    lines += alert_lines() + schedule_lines()
+    lines += demo_users.config_lines()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
+
+
+# Alert channels point at a local Slack-compatible listener and SMTP server (tests/alerts/servers.py runs both);
+# their URLs and the SMTP password come from these environment variables, never from this file.
+DEMO_SMTP_PORT = 2525
+ALERT_ENV = {"slack": "COSTWARDEN_DEMO_SLACK_URL", "webhook": "COSTWARDEN_DEMO_WEBHOOK_URL",
+             "smtp_password": "COSTWARDEN_DEMO_SMTP_PASSWORD"}
+
+
+def alert_lines() -> list[str]:
+    lines = ["# Alerts: team leads by email for their own scope, finance on Slack, platform health on a webhook.",
+             "[alerts]", 'dashboard_url = "http://localhost:8501"',
+             "# the demo is a backfill of 120 days: its incidents are alerted once, old as they are",
+             "lookback_days = 120", "",
+             "[alerts.latency]", "# the demo's traffic is small: judge days with at least 20 requests",
+             "min_requests = 20", "",
+             "# Claude 3.5 Sonnet streams long answers: its p99 is routinely ~8x its p50 in this company",
+             "[[alerts.latency.models]]", 'model = "anthropic.claude-3-5-sonnet-20241022-v2:0"', "max_jitter = 12",
+             "",
+             "[alerts.reports]", 'channel = "demo-mail"', 'finance_recipients = ["finops@acme.example"]', ""]
+    lines += _table("alerts.channels", {"name": "demo-slack", "kind": "slack", "url_env": ALERT_ENV["slack"]})
+    lines += _table("alerts.channels", {"name": "demo-platform", "kind": "webhook", "url_env": ALERT_ENV["webhook"]})
+    lines += _table("alerts.channels", {
+        "name": "demo-mail", "kind": "email", "smtp_host": "127.0.0.1", "smtp_port": DEMO_SMTP_PORT,
+        "smtp_security": "none", "smtp_username": "costwarden", "password_env": ALERT_ENV["smtp_password"],
+        "from_address": "costwarden@acme.example"})
+    lines += _table("alerts.subscriptions", {
+        "name": "team-leads", "role": "team_lead", "channel": "demo-mail", "events": ["anomaly", "budget"],
+        "frequency": "immediate", "min_severity": "warning"}, "each team's owner, for their own team")
+    lines += _table("alerts.subscriptions", {
+        "name": "finops", "role": "finance", "channel": "demo-slack", "events": ["anomaly", "budget"],
+        "frequency": "immediate", "min_severity": "warning"})
+    lines += _table("alerts.subscriptions", {
+        "name": "platform-health", "role": "platform", "channel": "demo-platform",
+        "events": ["data_health", "latency"], "frequency": "immediate", "min_severity": "warning"})
+    return lines
+
+
+def schedule_lines() -> list[str]:
+    lines = ["# `costwarden schedule`: the pipeline nightly, alerts hourly, reports on Monday and the 1st.",
+             "[schedule]", 'timezone = "UTC"', ""]
+    for job in ({"name": "nightly", "cron": "0 5 * * *", "command": "run"},
+                {"name": "alerts-hourly", "cron": "15 * * * *", "command": "alerts"},
+                {"name": "weekly-reports", "cron": "0 7 * * 1", "command": "report", "period": "weekly",
+                 "per_department": True},
+                {"name": "monthly-finance", "cron": "0 7 1 * *", "command": "report", "period": "monthly",
+                 "per_department": False}):
+        lines += _table("schedule.jobs", job)
+    return lines

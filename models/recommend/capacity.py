@@ -66,7 +66,7 @@ limit 1
 
 _ON_DEMAND = """
 select date_trunc('hour', occurred_at) as hour, usage_date as day, provider, model, region,
-    sum(input_tokens + output_tokens + cache_read_tokens + cache_write_tokens) as tokens,
+    cast(sum(input_tokens + output_tokens + cache_read_tokens + cache_write_tokens) as double) as tokens,
     coalesce(sum(estimated_cost), 0) as cost
 from intermediate.int_requests_priced
 where occurred_at >= $start and occurred_at < $stop and provider = $provider and model = $model

@@ -1,13 +1,15 @@
 -- Each billing cost line takes exactly one allocation route: returns lines routed twice or not at all, and pots whose
 -- allocated amounts do not add up to the pot to the last 1e-10.
-select 'line routed ' || cast(count(r.line_key) as varchar) || ' times' as problem, l.line_key
-from (
-    select dataset || '|' || cast(billing_period as varchar) || '|' || _source_object || '|'
-        || coalesce(cast(_source_row as varchar), '') as line_key
-    from staging.stg_cost_lines
-) as l
-left join intermediate.int_cost_line_routes as r on r.line_key = l.line_key
-group by l.line_key
+select 'line routed ' || cast(count(r.line_key) as varchar) || ' times' as problem,
+    l.dataset || '|' || cast(l.billing_period as varchar) || '|' || l._source_object || '|'
+        || coalesce(cast(l._source_row as varchar), '') as line_key
+from staging.stg_cost_lines as l
+left join intermediate.int_cost_line_routes as r
+    on r.dataset = l.dataset
+    and r.billing_period = l.billing_period
+    and r._source_object = l._source_object
+    and r._source_row is not distinct from l._source_row
+group by l.dataset, l.billing_period, l._source_object, l._source_row
 having count(r.line_key) <> 1
 
 union all

@@ -1,6 +1,7 @@
 -- Every billing cost line routed to exactly one allocation path, with the pot (pool of cost) it joins.
 -- grain: line_key
 -- materialized: table
+-- incremental: charge_date
 
 -- Routes, first that applies wins:
 --   tokens       Bedrock on-demand token usage (usage type <PREFIX>-<model token>-<token suffix>) whose model token
@@ -18,6 +19,7 @@ lines as (
             || coalesce(cast(_source_row as varchar), '') as line_key,
         *
     from staging.stg_cost_lines
+    where charge_date in (select day from meta.build_scope)
 ),
 
 -- DuckDB-only: regexp_extract with a capture-group index. The region prefix is optional (some usage types omit it).

@@ -1,6 +1,7 @@
 -- GenAI pots apportioned exactly over their claims: per pot, the claims' billed and effective amounts add up to the
 -- pot's to the last 1e-10. grain: pot_id, claim_key
 -- materialized: table
+-- incremental: day
 
 -- Largest-remainder apportionment in integers: amounts in units of 1e-10 as HUGEINT, each claim gets
 -- floor(|amount| x weight / total weight), and the units left over (fewer than the number of claims) go one each to
@@ -9,39 +10,52 @@
 with
 
 claims as (
-    select
-        *,
-        cast(pot_billed_cost * 10000000000 as hugeint) as billed_units,
-        cast(pot_effective_cost * 10000000000 as hugeint) as effective_units,
-        sum(weight) over (partition by pot_id) as pot_weight
+    select *
     from intermediate.int_genai_claims
+    where day in (select day from meta.build_scope)    -- incremental: a pot lives on one day
+),
+
+-- Per-pot totals by GROUP BY (one hash aggregate) rather than window sums over every claim.
+pots as (
+    select
+        pot_id,
+        sum(weight) as pot_weight,
+        count(*) as pot_claims,
+        cast(max(pot_billed_cost) * 10000000000 as hugeint) as billed_units,
+        cast(max(pot_effective_cost) * 10000000000 as hugeint) as effective_units
+    from claims
+    group by pot_id
 ),
 
 -- A pot whose weights are all zero splits evenly (every claim weight 1), so the remainder stays below the count.
-weighted as (
-    select
-        *,
-        case when pot_weight = 0 then cast(1 as hugeint) else weight end as share_weight,
-        case when pot_weight = 0 then count(*) over (partition by pot_id) else pot_weight end as share_total,
-        row_number() over (partition by pot_id order by weight desc, claim_key) as remainder_rank
-    from claims
-),
-
 -- DuckDB-only: `//` is integer division (operands are non-negative here, so it is floor division).
 floored as (
     select
-        *,
-        abs(billed_units) * share_weight // share_total as billed_floor,
-        abs(effective_units) * share_weight // share_total as effective_floor
-    from weighted
+        c.*,
+        p.billed_units,
+        p.effective_units,
+        abs(p.billed_units) * case when p.pot_weight = 0 then 1 else c.weight end
+            // case when p.pot_weight = 0 then p.pot_claims else p.pot_weight end as billed_floor,
+        abs(p.effective_units) * case when p.pot_weight = 0 then 1 else c.weight end
+            // case when p.pot_weight = 0 then p.pot_claims else p.pot_weight end as effective_floor,
+        row_number() over (partition by c.pot_id order by c.weight desc, c.claim_key) as remainder_rank
+    from claims as c
+    inner join pots as p on p.pot_id = c.pot_id
+),
+
+pot_floors as (
+    select pot_id, sum(billed_floor) as billed_floors, sum(effective_floor) as effective_floors
+    from floored
+    group by pot_id
 ),
 
 remainders as (
     select
-        *,
-        abs(billed_units) - sum(billed_floor) over (partition by pot_id) as billed_left,
-        abs(effective_units) - sum(effective_floor) over (partition by pot_id) as effective_left
-    from floored
+        f.*,
+        abs(f.billed_units) - p.billed_floors as billed_left,
+        abs(f.effective_units) - p.effective_floors as effective_left
+    from floored as f
+    inner join pot_floors as p on p.pot_id = f.pot_id
 ),
 
 final as (

@@ -2,14 +2,18 @@
 -- share of each pot, with an integer weight. int_genai_allocated turns weights into exact amounts.
 -- grain: pot_id, claim_key
 -- materialized: table
+-- incremental: day
 
 -- Weights are integers (HUGEINT) so apportionment can be exact: token claims weigh their estimate in units of
 -- 1e-10 USD (their tokens when any request of the pot is unpriced); capacity claims weigh tokens or busy
 -- milliseconds times 3600, and the idle claim the unused capacity on the same scale (capacity_per_hour x seconds).
 with
 
+-- Incremental: pots of the days in meta.build_scope. A pot's lines share one charge period (so one charge_date), and
+-- the scope always holds every day a pot's period covers, so its requests are all in scope too.
 routes as (
     select * from intermediate.int_cost_line_routes
+    where charge_date in (select day from meta.build_scope)
 ),
 
 pots as (
@@ -39,7 +43,20 @@ pots as (
 ),
 
 requests as (
-    select * from intermediate.int_requests_priced
+    select *, date_trunc('hour', occurred_at) as request_hour
+    from intermediate.int_requests_priced
+    where usage_date in (select day from meta.build_scope)
+),
+
+-- Each pot once per clock hour its charge period touches, so requests join pots on an equality (the hour) instead
+-- of a range alone: a range join on account/region/model would pair every request with every pot of its model.
+-- DuckDB-only: generate_series over timestamps, unnest.
+pot_hours as (
+    select p.pot_id, h.hour
+    from pots as p
+    cross join unnest(generate_series(date_trunc('hour', p.period_start), p.period_end - interval 1 microsecond,
+                                      interval 1 hour)) as h(hour)
+    where p.route in ('tokens', 'capacity') and p.period_end > p.period_start
 ),
 
 token_matches as (
@@ -53,43 +70,62 @@ token_matches as (
         r.model,
         r.environment,
         r.region,
-        t.token_type,
-        t.tokens,
-        t.estimated_cost,
-        count(*) filter (where t.estimated_cost is null) over (partition by p.pot_id) as unpriced_in_pot
+        p.token_type,
+        case p.token_type
+            when 'input' then r.input_tokens
+            when 'output' then r.output_tokens
+            when 'cache_read' then r.cache_read_tokens
+            when 'cache_write' then r.cache_write_tokens
+        end as tokens,
+        case p.token_type
+            when 'input' then r.input_cost
+            when 'output' then r.output_cost
+            when 'cache_read' then r.cache_read_cost
+            when 'cache_write' then r.cache_write_cost
+        end as estimated_cost
     from pots as p
+    inner join pot_hours as h on h.pot_id = p.pot_id
     inner join requests as r
-        on r.occurred_at >= p.period_start
-        and r.occurred_at < p.period_end
+        on r.request_hour = h.hour
         and r.account_id = p.account_id
         and r.region = p.region
         and r.model = p.model
-    inner join intermediate.int_request_tokens as t
-        on t.source_format = r.source_format
-        and t.request_id = r.request_id
-        and t.token_type = p.token_type
-        and t.tokens > 0
+        and r.occurred_at >= p.period_start
+        and r.occurred_at < p.period_end
     where p.route = 'tokens'
+),
+
+-- only token types the request used; a pot with any unpriced usage weighs its claims by tokens instead
+token_usage as (
+    select * from token_matches where tokens > 0
+),
+
+pots_with_unpriced_usage as (
+    select distinct pot_id from token_usage where estimated_cost is null
 ),
 
 token_claims as (
     select
-        pot_id,
-        source_format || '|' || request_id || '|' || token_type as claim_key,
+        t.pot_id,
+        t.source_format || '|' || t.request_id || '|' || t.token_type as claim_key,
         case
-            when unpriced_in_pot = 0 then cast(estimated_cost * 10000000000 as hugeint)
-            else cast(tokens as hugeint)
+            when u.pot_id is null then cast(t.estimated_cost * 10000000000 as hugeint)
+            else cast(t.tokens as hugeint)
         end as weight,
         'tokens' as cost_kind,
-        team, department, agent, model, environment, region,
-        source_format || '|' || request_id as request_key,
-        case when token_type = 'input' then tokens else 0 end as input_tokens,
-        case when token_type = 'output' then tokens else 0 end as output_tokens,
-        case when token_type = 'cache_read' then tokens else 0 end as cache_read_tokens,
-        case when token_type = 'cache_write' then tokens else 0 end as cache_write_tokens,
-        estimated_cost,
-        cast(null as varchar) as reason
-    from token_matches
+        t.team, t.department, t.agent, t.model, t.environment, t.region,
+        t.source_format || '|' || t.request_id as request_key,
+        case when t.token_type = 'input' then t.tokens else 0 end as input_tokens,
+        case when t.token_type = 'output' then t.tokens else 0 end as output_tokens,
+        case when t.token_type = 'cache_read' then t.tokens else 0 end as cache_read_tokens,
+        case when t.token_type = 'cache_write' then t.tokens else 0 end as cache_write_tokens,
+        t.estimated_cost,
+        cast(null as varchar) as reason,
+        t.source_format,
+        t.request_id,
+        t.token_type
+    from token_usage as t
+    left join pots_with_unpriced_usage as u on u.pot_id = t.pot_id
 ),
 
 unmatched_token_claims as (
@@ -98,9 +134,10 @@ unmatched_token_claims as (
         '__unallocated__' as team, '__unallocated__' as department, cast(null as varchar) as agent,
         p.model, p.environment, p.region, cast(null as varchar) as request_key,
         0 as input_tokens, 0 as output_tokens, 0 as cache_read_tokens, 0 as cache_write_tokens,
-        cast(null as decimal(38, 10)) as estimated_cost, 'no matching requests' as reason
+        cast(null as decimal(38, 10)) as estimated_cost, 'no matching requests' as reason,
+        cast(null as varchar) as source_format, cast(null as varchar) as request_id, cast(null as varchar) as token_type
     from pots as p
-    where p.route = 'tokens' and not exists (select 1 from token_matches as m where m.pot_id = p.pot_id)
+    where p.route = 'tokens' and not exists (select 1 from token_usage as m where m.pot_id = p.pot_id)
 ),
 
 capacity_pots as (
@@ -120,6 +157,13 @@ capacity_pots as (
     where p.route = 'capacity'
 ),
 
+-- the logged model ids each capacity rule serves (LIKE on a few distinct ids, not on every request)
+served_models as (
+    select distinct c.serves_like, m.model_id
+    from (select distinct serves_like from capacity_pots) as c
+    inner join (select distinct model_id from requests) as m on m.model_id like c.serves_like escape '\'
+),
+
 -- one claim per request served by the resource in the line's period
 capacity_use as (
     select
@@ -128,13 +172,18 @@ capacity_use as (
         r.team, r.department, r.agent, r.model, r.environment, r.region,
         r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_write_tokens,
         r.estimated_cost,
+        r.source_format,
+        r.request_id,
         3600 * case
             when p.split_by = 'busy_time' then cast(round(coalesce(r.latency_ms, 0)) as hugeint)
             else cast(r.input_tokens + r.output_tokens + r.cache_read_tokens + r.cache_write_tokens as hugeint)
         end as used_weight
     from capacity_pots as p
+    inner join pot_hours as h on h.pot_id = p.pot_id
+    inner join served_models as s on s.serves_like = p.serves_like
     inner join requests as r
-        on r.model_id like p.serves_like escape '\'
+        on r.request_hour = h.hour
+        and r.model_id = s.model_id
         and r.occurred_at >= p.period_start
         and r.occurred_at < p.period_end
 ),
@@ -156,7 +205,10 @@ capacity_claims as (
         u.request_key,
         u.input_tokens, u.output_tokens, u.cache_read_tokens, u.cache_write_tokens,
         u.estimated_cost,
-        cast(null as varchar) as reason
+        cast(null as varchar) as reason,
+        u.source_format,
+        u.request_id,
+        cast(null as varchar) as token_type
     from capacity_use as u
 ),
 
@@ -181,7 +233,8 @@ idle_claims as (
         cast(null as varchar) as request_key,
         0, 0, 0, 0,
         cast(null as decimal(38, 10)),
-        'idle capacity of ' || p.capacity_name as reason
+        'idle capacity of ' || p.capacity_name as reason,
+        cast(null as varchar) as source_format, cast(null as varchar) as request_id, cast(null as varchar) as token_type
     from capacity_pots as p
     inner join capacity_totals as t on t.pot_id = p.pot_id
 ),
@@ -201,7 +254,8 @@ line_claims as (
         cast(null as varchar) as request_key,
         0, 0, 0, 0,
         cast(null as decimal(38, 10)),
-        unallocated_reason as reason
+        unallocated_reason as reason,
+        cast(null as varchar) as source_format, cast(null as varchar) as request_id, cast(null as varchar) as token_type
     from pots
     where route in ('direct', 'unallocated')
 ),

@@ -36,28 +36,35 @@ pot_days as (
     select pot_id, billing_currency, method, first_day, end_day from pots where route = 'shared_rule'
 ),
 
+-- GenAI spend per day, currency and team, aggregated once (a few rows per day) before the range join to the pots
+daily_genai_spend as (
+    select day, billing_currency, team, department, sum(billed_cost) as spend
+    from intermediate.int_genai_allocated
+    where is_genai
+        and team not in ('__unallocated__', '__idle__', '__shared__')
+    group by day, billing_currency, team, department
+),
+
 genai_spend as (
     select
         p.pot_id,
         a.team,
         a.department,
-        sum(a.billed_cost) as spend
+        sum(a.spend) as spend
     from pot_days as p
-    inner join intermediate.int_genai_allocated as a
+    inner join daily_genai_spend as a
         on a.billing_currency = p.billing_currency
         and a.day >= p.first_day
         and (a.day < p.end_day or a.day = p.first_day)
     where p.method = 'proportional'
-        and a.is_genai
-        and a.team not in ('__unallocated__', '__idle__', '__shared__')
     group by p.pot_id, a.team, a.department
-    having sum(a.billed_cost) > 0
+    having sum(a.spend) > 0
 ),
 
 active_teams as (
     select distinct p.pot_id, r.team, r.department
     from pot_days as p
-    inner join intermediate.int_requests_priced as r
+    inner join intermediate.int_team_days as r
         on r.usage_date >= p.first_day
         and (r.usage_date < p.end_day or r.usage_date = p.first_day)
     where p.method = 'even'
@@ -65,7 +72,7 @@ active_teams as (
 
 team_departments as (
     select team, max(department) as department
-    from intermediate.int_requests_priced
+    from intermediate.int_team_days
     group by team
 ),
 

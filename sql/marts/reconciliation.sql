@@ -1,6 +1,7 @@
 -- Price-book estimate against the bill per token group (charge period, account, region, model, token type).
 -- grain: day, period_start, account_id, region, model, token_type, billing_currency
 -- materialized: table
+-- incremental: day
 
 -- coverage: 'matched' (bill and requests), 'bill only' (billed tokens no request explains: __unallocated__),
 -- 'requests only' (requests no bill covers yet: estimated_unbilled). variance = billed - estimate; variance_pct is a
@@ -8,7 +9,8 @@
 with
 
 routes as (
-    select * from intermediate.int_cost_line_routes where route = 'tokens'
+    select * from intermediate.int_cost_line_routes
+    where route = 'tokens' and charge_date in (select day from meta.build_scope)
 ),
 
 pots as (
@@ -30,7 +32,7 @@ pots as (
 estimates as (
     select pot_id, sum(estimated_cost) as estimate, count(distinct request_key) as requests
     from intermediate.int_genai_claims
-    where cost_kind = 'tokens'
+    where cost_kind = 'tokens' and day in (select day from meta.build_scope)
     group by pot_id
 ),
 
@@ -45,24 +47,18 @@ billed_groups as (
 
 unbilled_groups as (
     select
-        r.usage_date as day,
-        date_trunc('hour', r.occurred_at) as period_start,   -- the hour, as hourly bills would group it
-        r.account_id, r.region, r.model, t.token_type,
+        usage_date as day,
+        usage_hour as period_start,   -- the hour, as hourly bills would group it
+        account_id, region, model, token_type,
         'USD' as billing_currency,
-        sum(t.estimated_cost) as estimate,
+        sum(estimated_cost) as estimate,
         cast(null as decimal(38, 10)) as billed_cost,
         cast(null as decimal(38, 10)) as effective_cost,
         count(*) as requests,
         'requests only' as coverage
-    from intermediate.int_request_tokens as t
-    inner join intermediate.int_requests_priced as r
-        on r.source_format = t.source_format and r.request_id = t.request_id
-    where t.tokens > 0
-        and (t.source_format || '|' || t.request_id || '|' || t.token_type) not in (
-            select claim_key from intermediate.int_genai_claims where cost_kind = 'tokens')
-        and (r.source_format || '|' || r.request_id) not in (
-            select request_key from intermediate.int_genai_claims where cost_kind = 'capacity')
-    group by r.usage_date, date_trunc('hour', r.occurred_at), r.account_id, r.region, r.model, t.token_type
+    from intermediate.int_unbilled_tokens
+    where usage_date in (select day from meta.build_scope)
+    group by usage_date, usage_hour, account_id, region, model, token_type
 ),
 
 final as (

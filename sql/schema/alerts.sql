@@ -44,3 +44,15 @@ create table if not exists alerts.deliveries (
     error              varchar,                   -- redacted
     retry_after_s      double                     -- the receiver's Retry-After, when it sent one
 );
+
+-- The state changes of each anomaly that alerts/sources.py turned into events, recorded once. Every run rebuilds
+-- its anomaly events from here, so the same change always has the same event key (nothing is alerted twice) and a
+-- crash between recording and sending loses nothing (the next run finds the event unsent and sends it).
+create table if not exists alerts.anomaly_transitions (
+    anomaly_id         varchar not null,
+    occurrence         integer not null,          -- 0, then 1, 2, ... each time a resolved anomaly reopens
+    kind               varchar not null,          -- opened | escalated | resolved
+    severity           varchar not null,
+    recorded_at        timestamp not null,        -- UTC; the event's detected_at
+    primary key (anomaly_id, occurrence, kind, severity)
+);

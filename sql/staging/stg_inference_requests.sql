@@ -6,11 +6,11 @@
 -- value the request itself carried; else the literal '__unmapped__' (never null, never dropped).
 -- A request is 'priced' when ref.price_book has a price for its provider and model, in its region or '*', in force
 -- on its usage date; 'unpriced' requests stay in every total and are counted in meta.loads.rows_unpriced.
+--
+-- Speed: rules are matched once per distinct *signature* (the attributes rules can look at), not once per request,
+-- and price status once per distinct (provider, model, region, day). Millions of requests share a few thousand
+-- signatures, so the LIKE matching and ranking run on a small table and one equality join maps every request.
 with
-
-requests as (
-    select * from raw.inference_requests
-),
 
 org_rules as (
     select * from ref.org_rules
@@ -20,71 +20,83 @@ price_book as (
     select * from ref.price_book
 ),
 
+-- the metadata keys any rule reads (only their values are part of a signature)
+metadata_keys as (
+    select coalesce(list(distinct key order by key), []) as keys
+    from org_rules
+    where match = 'metadata'
+),
+
+-- DuckDB-only: list_transform with a lambda, map lookup (null when the key is absent).
+signatures as (
+    select distinct
+        r.principal_hash, r.api_key_hash, r.principal_role, r.account_id, r.agent, r.application,
+        list_transform(k.keys, x -> r.metadata[x]) as metadata_values
+    from raw.inference_requests as r
+    cross join metadata_keys as k
+),
+
 -- Principal and API-key rules compare salted hashes (the warehouse holds no raw identity).
-hashed_rule_matches as (
-    select r.source_format, r.request_id, o.priority, o.rule_order, o.team, o.department, o.environment
-    from requests as r
-    inner join org_rules as o
-        on o.match = 'principal' and o.pattern_hash = r.principal_hash
-    union all
-    select r.source_format, r.request_id, o.priority, o.rule_order, o.team, o.department, o.environment
-    from requests as r
-    inner join org_rules as o
-        on o.match = 'api_key' and o.pattern_hash = r.api_key_hash
-),
-
 -- Glob rules: like_pattern is the glob as a LIKE pattern, literal % _ and \ escaped with a backslash.
-glob_rule_matches as (
-    select r.source_format, r.request_id, o.priority, o.rule_order, o.team, o.department, o.environment
-    from requests as r
-    inner join org_rules as o
-        on case o.match
-            when 'iam_role' then r.principal_role
-            when 'metadata' then r.metadata[o.key]    -- DuckDB map lookup: null when the key is absent
-            when 'account' then r.account_id
-            when 'agent' then r.agent
-            when 'application' then r.application
-        end like o.like_pattern escape '\'
-),
-
 rule_matches as (
-    select * from hashed_rule_matches
-    union all
-    select * from glob_rule_matches
+    select s.*, o.priority, o.rule_order, o.team, o.department, o.environment
+    from signatures as s
+    inner join org_rules as o
+        on (o.match = 'principal' and o.pattern_hash = s.principal_hash)
+        or (o.match = 'api_key' and o.pattern_hash = s.api_key_hash)
+        or (o.match not in ('principal', 'api_key') and case o.match
+            when 'iam_role' then s.principal_role
+            when 'metadata' then s.metadata_values[list_position((select keys from metadata_keys), o.key)]
+            when 'account' then s.account_id
+            when 'agent' then s.agent
+            when 'application' then s.application
+        end like o.like_pattern escape '\')
 ),
 
 -- Rank the matches once per attribute: rules that set the attribute first, then by precedence.
 ranked_matches as (
     select
-        source_format,
-        request_id,
-        team,
-        department,
-        environment,
+        *,
         row_number() over (
-            partition by source_format, request_id
+            partition by principal_hash, api_key_hash, principal_role, account_id, agent, application, metadata_values
             order by case when team is null then 1 else 0 end, priority, rule_order
         ) as team_rank,
         row_number() over (
-            partition by source_format, request_id
+            partition by principal_hash, api_key_hash, principal_role, account_id, agent, application, metadata_values
             order by case when department is null then 1 else 0 end, priority, rule_order
         ) as department_rank,
         row_number() over (
-            partition by source_format, request_id
+            partition by principal_hash, api_key_hash, principal_role, account_id, agent, application, metadata_values
             order by case when environment is null then 1 else 0 end, priority, rule_order
         ) as environment_rank
     from rule_matches
 ),
 
-mapped as (
+mapped_signatures as (
     select
-        source_format,
-        request_id,
+        principal_hash, api_key_hash, principal_role, account_id, agent, application, metadata_values,
         max(case when team_rank = 1 then team end) as team,
         max(case when department_rank = 1 then department end) as department,
         max(case when environment_rank = 1 then environment end) as environment
     from ranked_matches
-    group by source_format, request_id
+    group by principal_hash, api_key_hash, principal_role, account_id, agent, application, metadata_values
+),
+
+-- price status once per (provider, model, region, usage date)
+price_keys as (
+    select distinct provider, model, region, cast(occurred_at as date) as usage_date
+    from raw.inference_requests
+),
+
+priced_keys as (
+    select distinct k.provider, k.model, k.region, k.usage_date
+    from price_keys as k
+    inner join price_book as p
+        on p.provider = k.provider
+        and p.model = k.model
+        and p.region in (k.region, '*')
+        and p.effective_from <= k.usage_date
+        and (p.effective_to is null or p.effective_to > k.usage_date)
 ),
 
 final as (
@@ -131,25 +143,26 @@ final as (
         r.task_type,
         r.quality_score,
         r.reported_cost,
-        case
-            when exists (
-                select 1
-                from price_book as p
-                where p.provider = r.provider
-                    and p.model = r.model
-                    and p.region in (r.region, '*')
-                    and p.effective_from <= cast(r.occurred_at as date)
-                    and (p.effective_to is null or p.effective_to > cast(r.occurred_at as date))
-            ) then 'priced'
-            else 'unpriced'
-        end as price_status,
+        case when pk.model is not null then 'priced' else 'unpriced' end as price_status,
         r.metadata,
         r._load_id,
         r._source_object,
         r._source_line
-    from requests as r
-    left join mapped as m
-        on m.source_format = r.source_format and m.request_id = r.request_id
+    from raw.inference_requests as r
+    cross join metadata_keys as k
+    left join mapped_signatures as m
+        on m.principal_hash is not distinct from r.principal_hash
+        and m.api_key_hash is not distinct from r.api_key_hash
+        and m.principal_role is not distinct from r.principal_role
+        and m.account_id is not distinct from r.account_id
+        and m.agent is not distinct from r.agent
+        and m.application is not distinct from r.application
+        and m.metadata_values is not distinct from list_transform(k.keys, x -> r.metadata[x])
+    left join priced_keys as pk
+        on pk.provider = r.provider
+        and pk.model = r.model
+        and pk.region is not distinct from r.region
+        and pk.usage_date = cast(r.occurred_at as date)
 )
 
 select * from final

@@ -43,7 +43,8 @@ def health(check: str = "ingest_stale", subject: str = "aws-cur", **over) -> Dat
 
 def latency(model: str = "claude-3-haiku", **over) -> LatencyEvent:
     fields = dict(scope=Scope(model=model), provider="aws.bedrock", window_start=NOW - timedelta(hours=1),
-                  window_end=NOW, jitter_ms=Decimal("840"), slo_ms=Decimal("500"),
+                  window_end=NOW, jitter=Decimal("8.4"), slo=Decimal("4"), p50_ms=Decimal("380"),
+                  p99_ms=Decimal("3192"), requests=1250,
                   detected_at=NOW - timedelta(minutes=5), severity="critical")
     fields.update(over)
     return LatencyEvent(**fields)

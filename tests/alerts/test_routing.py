@@ -74,7 +74,7 @@ def test_rerun_over_the_same_events_routes_nothing_new(con):
 def test_severity_and_money_gates_filter_events():
     gated = subscription(min_severity="warning", min_impact_usd=Decimal(100), min_impact_pct=Decimal(10))
     events = [anomaly("small_usd", impact="50"), anomaly("info", severity="info"),
-              anomaly("drop", impact="-400"), anomaly("ok"), health(), latency(jitter_ms=Decimal("520"))]
+              anomaly("drop", impact="-400"), anomaly("ok"), health(), latency(jitter=Decimal("4.16"))]
     messages = route(events, settings(HOOK, [gated]), [], History(), NOW)
     sent = {e.event_key.split(":")[1] if e.family == "anomaly" else e.family for m in messages for e in m.events}
     # The drop passes (absolute impact); data health has no money impact; latency 4% over SLO is below 10%.
@@ -131,3 +131,13 @@ def test_message_ids_are_stable_and_differ_per_subscription():
     again = route([anomaly()], config, [], History(), NOW + timedelta(minutes=3))
     assert [m.message_id for m in first] == [m.message_id for m in again]
     assert len({m.message_id for m in first}) == 2
+
+
+def test_two_thresholds_of_one_budget_read_as_one_budget_message():
+    from alerts.compose import compose
+
+    config = settings([dict(name="hook", kind="slack", url_env="X")], [subscription()])
+    (message,) = route([budget(threshold="80"), budget(threshold="100", severity="critical")], config, [], History(),
+                       NOW)
+    title = compose(message, config.channel("hook"), config)["text"]
+    assert title == "Budget 100% reached: department=product, team=search (2026-03) (and 1 earlier)"

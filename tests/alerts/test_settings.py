@@ -30,6 +30,8 @@ def _keys(data: dict, prefix: str = "") -> set[str]:
         if isinstance(value, list) and value and isinstance(value[0], dict):
             for item in value:
                 paths |= _keys(item, f"{prefix}{key}.")
+        elif isinstance(value, dict):
+            paths |= _keys(value, f"{prefix}{key}.")
         else:
             paths.add(prefix + key)
     return paths
