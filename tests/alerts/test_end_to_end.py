@@ -167,8 +167,8 @@ CULPRIT_TEAM = {"INC-001": "growth", "INC-002": "support-automation", "INC-003":
                            "enable once it is merged")
 def test_costwarden_run_sends_the_detected_demo_incidents_once(company, cli, monkeypatch):
     """The real chain: build, detect, forecast, (recommend), alerts. Every incident the detector pages for (those
-    above its gates; at the test scale of 0.1 four of the six incidents clear the scaled $ gate) reaches finance on Slack as
-    one message however many series it shows in, and its team's lead by email once, naming the culprit."""
+    above its gates; at the test scale of 0.1 four of the six incidents clear the scaled $ gate) reaches finance on
+    Slack as one message however many series it shows in, and its team's lead by email once, naming the culprit."""
     clone, mailbox, listener, environ = company
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
