@@ -129,6 +129,48 @@ def _gate_for(settings: AnomalySettings, key: str, has_money: bool) -> Gate:
     return Gate(None, settings.rate_min_impact_pct, "all")
 
 
+RUN_RATE_METRICS = ("cost_per_request", "cost_per_1k_tokens", "cost_per_run", "cache_hit_rate", "output_input_ratio")
+
+
+def _run_rate_impact(settings: AnomalySettings, row, impact_cost: float | None) -> float | None:
+    """The $ the gate sees: the impact so far, or for a unit-cost or mix change that has persisted
+    `run_rate_min_periods`, its $ per period projected over `run_rate_days` if larger (a new run rate)."""
+    metric = row.metric.split(":")[0]
+    if impact_cost is None or metric not in RUN_RATE_METRICS or int(row.n_points) < settings.run_rate_min_periods:
+        return impact_cost
+    periods = pd.Timedelta(days=settings.run_rate_days) / pd.Timedelta(hours=1 if row.grain == "hour" else 24)
+    projected = impact_cost / int(row.n_points) * periods
+    return projected if abs(projected) > abs(impact_cost) else impact_cost
+
+
+GOOD_NEWS_WHEN_DOWN = ("error_rate", "p95_latency_ms", "jitter")
+LATENCY_METRICS = ("p95_latency_ms", "jitter")
+
+
+def _persistent_and_bad_news(settings: AnomalySettings, row) -> bool:
+    """Fewer errors and faster calls are good news: visible, never paged. Latency and jitter page only when the
+    change persists (`latency_min_periods`): a single day's p95 is a handful of calls at the tail."""
+    metric = row.metric.split(":")[0]
+    if metric in GOOD_NEWS_WHEN_DOWN and row.impact < 0:
+        return False
+    if metric in LATENCY_METRICS and int(row.n_points) < settings.latency_min_periods:
+        return False
+    return True
+
+
+def _past_settling(settings: AnomalySettings, row, history: pd.DataFrame, key: str) -> bool:
+    """In a series' first `settling_days` of alerting, only a huge change (`settling_min_impact_pct`) pages."""
+    if key not in history.index or settings.settling_days <= 0:
+        return True
+    since = history.loc[key].get("alerts_possible_from")
+    if since is None or pd.isna(since):
+        return True
+    naive = lambda t: pd.Timestamp(t).tz_convert(None) if pd.Timestamp(t).tzinfo else pd.Timestamp(t)  # noqa: E731
+    if naive(row.start) >= naive(since) + pd.Timedelta(days=settings.settling_days):
+        return True
+    return pd.notna(row.impact_pct) and abs(row.impact_pct) >= settings.settling_min_impact_pct
+
+
 def _planned(settings: AnomalySettings, key: str, start: pd.Timestamp, end: pd.Timestamp) -> str | None:
     for event in settings.planned_events:
         lo, hi = (pd.Timestamp(t).tz_localize("UTC") if pd.Timestamp(t).tzinfo is None else
@@ -185,12 +227,14 @@ def build_rows(con, settings: AnomalySettings, series: WarehouseSeries, found: p
             effect = [d for d in json.loads(why.drivers) if d.get("effect") == MIX_EFFECT[row.metric]]
             impact_cost = effect[0]["impact_cost"] if effect else None
         gate = _gate_for(settings, key, impact_cost is not None)
-        passes = gate.passes(impact_cost if impact_cost is not None else 0.0, row.impact_pct)
+        gated_cost = _run_rate_impact(settings, row, impact_cost)
+        passes = gate.passes(gated_cost if gated_cost is not None else 0.0, row.impact_pct)
         if impact_cost is None:
             floor = settings.rate_min_change.get(row.metric, 0.0)
             passes = passes and abs(row.impact) >= floor
             if row.metric == "error_rate":
                 passes = passes and abs(row.impact) * totals["requests"] >= settings.min_extra_errors
+        passes = passes and _persistent_and_bad_news(settings, row) and _past_settling(settings, row, history, key)
         suppressed = None
         if aid in verdicts:
             suppressed = f"feedback:{verdicts[aid]}"

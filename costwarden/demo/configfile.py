@@ -79,12 +79,21 @@ def _thresholds() -> list[str]:
     return ["thresholds = [50, 80, 100]", "forecast_thresholds = [80, 100]"]
 
 
-def anomaly_section(w) -> list[str]:
-    """[anomaly]: the demo's one planned event, the fine-tuning run that keeps applied-research's GPU box busy
-    (billing.py); spend it moves is expected, so it must not page. Gates and calendar stay at their defaults."""
+# The default $ gate (models/anomaly/settings.py) is for the full-size demo company; at --scale 0.1 the company is
+# ten times smaller, every $ impact is ten times smaller, and so is its gate. The % gates do not scale.
+DEMO_MIN_IMPACT_USD_PER_SCALE = Decimal(25)
+
+
+def anomaly_section(w, scale: float = 1.0) -> list[str]:
+    """[anomaly]: the $ gate sized to the demo's --scale, and the demo's one planned event, the fine-tuning run that
+    keeps applied-research's GPU box busy (billing.py); spend it moves is expected, so it must not page. The calendar
+    and the other gates stay at their defaults."""
     start = w.at(0.2)
     end = start + (w.stop - w.start) / 12
-    lines = ["[anomaly]", "# defaults for gates, calendar and series; see costwarden.example.toml", ""]
+    gate = (DEMO_MIN_IMPACT_USD_PER_SCALE * Decimal(str(scale))).quantize(Decimal("0.01"))
+    lines = ["[anomaly]", "# defaults for calendar and series; see costwarden.example.toml",
+             "# the $ alert gate scales with the demo's --scale (a 10x smaller company has a 10x smaller gate)",
+             f"min_impact_usd = {gate}", ""]
     for scope in ("spend|day|all", "spend|day|*research*"):
         lines += _table("anomaly.planned_events", {
             "name": "fine-tuning-run", "scope": scope, "start": start.isoformat() + "Z",
@@ -120,7 +129,7 @@ def write_config(path: Path, *, warehouse: str, sources: list[dict], prices: lis
         lines += _table("budgets", budget, "budgets: thresholds (% of amount) fire once per period on actual and "
                         "on forecast spend" if i == 0 else "")[:-1] + _thresholds() + [""]
     if window is not None:
-        lines += anomaly_section(window)
+        lines += anomaly_section(window, scale)
     lines += alert_lines() + schedule_lines()
     lines += demo_users.config_lines()
     path.parent.mkdir(parents=True, exist_ok=True)

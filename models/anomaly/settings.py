@@ -98,6 +98,20 @@ class AnomalySettings(_Strict):
     # An error-rate anomaly pages only with at least this many extra failed calls over its interval (a few errors
     # on a quiet day are a large rate change and nothing else).
     min_extra_errors: int = Field(default=10, ge=0)
+    # p95 latency and jitter page only when the change lasts at least this many periods: one slow day is a handful
+    # of slow calls at the tail, and the p95 of a day swings by +70-150% on ordinary traffic. (A latency or jitter
+    # fall, and an error-rate fall, never page: they are good news; they stay visible.)
+    latency_min_periods: int = Field(default=2, ge=1)
+    # A unit-cost or mix change (price, model mix, token mix, cache hit) that has lasted this many periods is a new
+    # run rate: it goes on costing until someone acts, so its $ gate is met by its impact projected over
+    # `run_rate_days` (its $ per period so far times that many days) when that is larger than the impact so far.
+    run_rate_min_periods: int = Field(default=3, ge=1)
+    run_rate_days: float = Field(default=30, ge=0)
+    # Settling period: for this many days after a series could first alert, its seasonality and trend rest on a few
+    # samples per weekday (a new agent ramping up looks like a level shift), so it pages only on a huge change ...
+    settling_days: float = Field(default=14, ge=0)
+    # ... of at least this |impact %| (300: four times the expected value, or almost nothing of it).
+    settling_min_impact_pct: float = Field(default=300.0, ge=0)
     # Per-scope gates overriding the defaults.
     gates: list[GateSettings] = Field(default_factory=list)
     # Announced events whose anomalies must not page.

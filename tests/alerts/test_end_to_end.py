@@ -167,8 +167,8 @@ CULPRIT_TEAM = {"INC-001": "growth", "INC-002": "support-automation", "INC-003":
                            "enable once it is merged")
 def test_costwarden_run_sends_the_detected_demo_incidents_once(company, cli, monkeypatch):
     """The real chain: build, detect, forecast, (recommend), alerts. Every incident the detector pages for (those
-    above its gates; at the test scale of 0.1 most incidents' $ impact is below them) reaches finance on Slack as
-    one message however many series it shows in, and its team's lead by email once, naming the culprit."""
+    above its gates; at the test scale of 0.1 four of the six incidents clear the scaled $ gate) reaches finance on
+    Slack as one message however many series it shows in, and its team's lead by email once, naming the culprit."""
     clone, mailbox, listener, environ = company
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
@@ -190,7 +190,9 @@ def test_costwarden_run_sends_the_detected_demo_incidents_once(company, cli, mon
         assert len(mentioning) == 1, (inc_id, culprit, anomaly_slack)
         team = CULPRIT_TEAM[inc_id]
         if team:
+            # Anomaly mails only: the lead's budget mails (fraud-explainer has a budget) name the agent too.
             to_lead = [m for rcpt, m in mails if rcpt == [team_owner(team)]
+                       and ("Cost anomaly" in str(m["Subject"]) or "alerts with one cause" in str(m["Subject"]))
                        and culprit in str(m["Subject"]) + m.get_body(("plain",)).get_content()]
             assert len(to_lead) == 1, (inc_id, team, [m["Subject"] for _, m in mails])
     sent = (len(listener.accepted), len(mailbox.envelopes))

@@ -14,7 +14,8 @@ from costwarden.errors import ConfigError
 from models.anomaly.explain import comparison_windows
 from models.anomaly.settings import AnomalySettings, GateSettings, PlannedEventSettings
 from models.anomaly.warehouse_series import series_key
-from models.detect_warehouse import _gate_for, _planned, anomaly_id
+from models.detect_warehouse import (_gate_for, _past_settling, _persistent_and_bad_news, _planned, _run_rate_impact,
+                                     anomaly_id)
 
 
 def test_anomaly_section_loads_from_toml_and_rejects_mistakes(tmp_path):
@@ -99,3 +100,42 @@ def test_an_anomaly_namespace_is_enough_for_the_planned_check():
     # _planned only needs the key and the interval (the dashboard calls it on stored rows).
     row = SimpleNamespace(start=pd.Timestamp("2026-01-01", tz="UTC"), end=pd.Timestamp("2026-01-02", tz="UTC"))
     assert _planned(AnomalySettings(), "spend|day|all", row.start, row.end) is None
+
+
+def _row(metric="p95_latency_ms", impact=5000.0, n_points=1, grain="day", start="2026-08-20", impact_pct=80.0):
+    return SimpleNamespace(metric=metric, impact=impact, n_points=n_points, grain=grain,
+                           start=pd.Timestamp(start, tz="UTC"), impact_pct=impact_pct)
+
+
+def test_latency_pages_only_when_it_persists_and_falls_never_page():
+    settings = AnomalySettings()
+    assert not _persistent_and_bad_news(settings, _row(n_points=1))
+    assert _persistent_and_bad_news(settings, _row(n_points=2))
+    assert not _persistent_and_bad_news(settings, _row(impact=-5000.0, n_points=3))
+    assert not _persistent_and_bad_news(settings, _row("jitter", impact=2.0, n_points=1))
+    # Fewer errors is good news at any length; more errors can page on one day; spend is not affected.
+    assert not _persistent_and_bad_news(settings, _row("error_rate", impact=-0.1, n_points=5))
+    assert _persistent_and_bad_news(settings, _row("error_rate", impact=0.1, n_points=1))
+    assert _persistent_and_bad_news(settings, _row("spend", impact=-100.0, n_points=1))
+    assert _persistent_and_bad_news(AnomalySettings(latency_min_periods=1), _row(n_points=1))
+
+
+def test_settling_period_pages_only_huge_changes():
+    settings = AnomalySettings()  # 14 settling days, 300% there
+    history = pd.DataFrame({"alerts_possible_from": [pd.Timestamp("2026-08-01", tz="UTC")]}, index=["k"])
+    assert not _past_settling(settings, _row("spend", start="2026-08-03", impact_pct=164.0), history, "k")
+    assert _past_settling(settings, _row("spend", start="2026-08-03", impact_pct=-350.0), history, "k")
+    assert _past_settling(settings, _row("spend", start="2026-08-15", impact_pct=30.0), history, "k")
+    assert _past_settling(settings, _row("spend", start="2026-08-03", impact_pct=30.0), history, "other")
+    assert _past_settling(AnomalySettings(settling_days=0), _row("spend", start="2026-08-03"), history, "k")
+
+
+def test_a_persistent_unit_cost_change_is_gated_on_its_run_rate():
+    settings = AnomalySettings()  # 3 periods, 30 days
+    assert _run_rate_impact(settings, _row("cost_per_request", n_points=5), 2.0) == pytest.approx(12.0)
+    assert _run_rate_impact(settings, _row("cost_per_request", n_points=2), 2.0) == 2.0
+    assert _run_rate_impact(settings, _row("cost_per_run", n_points=3, grain="hour"), -0.3) == pytest.approx(-72.0)
+    # Spend and volume are gated on what they cost so far; rates without $ stay without.
+    assert _run_rate_impact(settings, _row("spend", n_points=5), 2.0) == 2.0
+    assert _run_rate_impact(settings, _row("cost_per_request", n_points=5), None) is None
+    assert _run_rate_impact(settings, _row("cache_hit_rate", n_points=40), 10.0) == 10.0

@@ -66,6 +66,25 @@ def test_every_labelled_incident_is_detected_with_its_root_cause(detected, incid
     assert {"volume", "model_mix", "token_mix", "cache_hit", "price"} <= set(drivers["name"])
 
 
+# Incidents whose $ impact at scale 0.1 stays under the demo's scaled gate ($2.50): the prompt bloat costs
+# ticket-summariser ~$0.03 a day and the haiku price rise ~$0.03 a day (about $1 a month each, projected). They are
+# detected and explained (above) but do not page; a gate low enough to page them pages quiet-week noise too.
+BELOW_THE_SCALED_GATE = {"INC-002", "INC-006"}
+
+
+@pytest.mark.parametrize("incident_id", [
+    pytest.param(i, marks=pytest.mark.xfail(strict=True, reason="below the demo's scaled $ gate"))
+    if i in BELOW_THE_SCALED_GATE else i for i in sorted(EXPECTED)])
+def test_every_labelled_incident_pages_with_its_root_cause(detected, incident_id):
+    _, _, anomalies, incidents, _ = detected
+    incident = incidents.set_index("id").loc[incident_id]
+    start = pd.Timestamp(incident["start"])
+    paged = anomalies[anomalies["alertable"] & (anomalies["start_at"] >= start - timedelta(days=4))
+                      & (anomalies["start_at"] <= start + timedelta(days=4))]
+    expected = EXPECTED[incident_id].format(scope=incident["scope"])
+    assert (paged["root_cause"] == expected).any(), paged[["series_key", "start_at", "root_cause"]].to_string()
+
+
 def test_quiet_weeks_raise_no_alert_above_the_default_gates(detected):
     _, report, anomalies, incidents, _ = detected
     paged = anomalies[anomalies["alertable"]]
