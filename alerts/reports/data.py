@@ -175,10 +175,15 @@ def period_bounds(period: Period, last_data_day: date, as_of: date | None = None
     return start, end, (start - timedelta(days=1)).replace(day=1)
 
 
-def _where(scope: tuple[tuple[str, str], ...], alias: str = "") -> tuple[str, list]:
-    prefix = f"{alias}." if alias else ""
-    clauses = [f"{prefix}{kind} = ?" for kind, _ in scope]
-    return (" and " + " and ".join(clauses) if clauses else ""), [v for _, v in scope]
+# The report's scope as one fixed predicate: a null parameter means "any", so the SQL text never changes with the
+# scope and every value is bound (no SQL is assembled from input).
+IN_SCOPE = "(cast(? as varchar) is null or department = ?) and (cast(? as varchar) is null or team = ?)"
+
+
+def _scope_params(scope: tuple[tuple[str, str], ...]) -> list:
+    chosen = dict(scope)
+    department, team = chosen.get("department"), chosen.get("team")
+    return [department, department, team, team]
 
 
 def _money(value) -> Decimal:
@@ -195,44 +200,45 @@ def gather(con: duckdb.DuckDBPyConnection, period: Period, scope: tuple[tuple[st
         raise CostwardenError("marts.allocated_cost is empty: load billing data (`costwarden ingest`) and run "
                               "`costwarden build` first.")
     start, end, previous_start = period_bounds(period, last, as_of)
-    where, params = _where(scope)
+    params = _scope_params(scope)
     if scope:
-        known = con.execute(f"select count(*) from marts.allocated_cost where true {where}", params).fetchone()[0]
+        known = con.execute("select count(*) from marts.allocated_cost where " + IN_SCOPE, params).fetchone()[0]
         if not known:
             raise UsageError(f"no cost for {scope[0][0]} '{scope[0][1]}' in the warehouse; check the name "
                              f"(`costwarden query \"select distinct {scope[0][0]} from marts.allocated_cost\"`).")
 
     kpis = tuple(Kpi(cur, _money(spend), _money(prev), int(req or 0), int(tok or 0), int(preq or 0))
-                 for cur, spend, prev, req, tok, preq in con.execute(f"""
+                 for cur, spend, prev, req, tok, preq in con.execute("""
         select billing_currency,
                sum(effective_cost) filter (where day >= ?), sum(effective_cost) filter (where day < ?),
                sum(requests) filter (where day >= ?),
                sum(input_tokens + output_tokens + cache_read_tokens + cache_write_tokens) filter (where day >= ?),
                sum(requests) filter (where day < ?)
-        from marts.allocated_cost where day >= ? and day < ? {where}
+        from marts.allocated_cost where day >= ? and day < ? and """ + IN_SCOPE + """
         group by 1 order by 1""", [start, start, start, start, start, previous_start, end, *params]).fetchall())
 
     def daily(lo: date, hi: date) -> tuple:
-        return tuple((d, c, _money(v)) for d, c, v in con.execute(f"""
+        return tuple((d, c, _money(v)) for d, c, v in con.execute("""
             select day, billing_currency, sum(effective_cost) from marts.allocated_cost
-            where day >= ? and day < ? {where} group by 1, 2 order by 1, 2""", [lo, hi, *params]).fetchall())
+            where day >= ? and day < ? and """ + IN_SCOPE + """ group by 1, 2 order by 1, 2""",
+            [lo, hi, *params]).fetchall())
 
     dimension = "team" if not scope else "agent"
-    label = ("department || ' / ' || team" if dimension == "team"
-             else "coalesce(team, '') || ' / ' || coalesce(agent, '(no agent)')")
-    movers = tuple(Mover(n, c, _money(cur), _money(prev)) for n, c, cur, prev in con.execute(f"""
-        select {label} as name, billing_currency,
+    movers = tuple(Mover(n, c, _money(cur), _money(prev)) for n, c, cur, prev in con.execute("""
+        select case when ? then department || ' / ' || team
+                    else coalesce(team, '') || ' / ' || coalesce(agent, '(no agent)') end as name,
+               billing_currency,
                coalesce(sum(effective_cost) filter (where day >= ?), 0),
                coalesce(sum(effective_cost) filter (where day < ?), 0)
-        from marts.allocated_cost where day >= ? and day < ? {where}
+        from marts.allocated_cost where day >= ? and day < ? and """ + IN_SCOPE + """
         group by 1, 2 order by abs(coalesce(sum(effective_cost) filter (where day >= ?), 0)
                                    - coalesce(sum(effective_cost) filter (where day < ?), 0)) desc, 1
-        limit ?""", [start, start, previous_start, end, *params, start, start, top]).fetchall())
+        limit ?""", [dimension == "team", start, start, previous_start, end, *params, start, start, top]).fetchall())
 
-    lines = tuple(con.execute(f"""
+    lines = tuple(con.execute("""
         select day, billing_currency, department, team, agent, model, cost_kind, sum(billed_cost),
                sum(effective_cost), sum(requests), sum(input_tokens), sum(output_tokens)
-        from marts.allocated_cost where day >= ? and day < ? {where}
+        from marts.allocated_cost where day >= ? and day < ? and """ + IN_SCOPE + """
         group by all order by all""", [start, end, *params]).fetchall())
 
     notes: list[str] = []
@@ -253,13 +259,13 @@ def _anomalies(con, scope, start: date, end: date, top: int, notes: list[str]) -
             "select count(*) from analytics.anomalies").fetchone()[0]:
         notes.append("No anomaly detection results yet (run `costwarden detect`).")
         return ()
-    where, params = _where(scope)
-    rows = con.execute(f"""
+    rows = con.execute("""
         select anomaly_id, department, team, agent, model, metric, cast(start_at as date), cast(end_at as date),
                coalesce(currency, ''), coalesce(impact_cost, 0), severity, coalesce(root_cause, '')
         from analytics.anomalies
-        where alertable and suppressed_by is null and start_at < ? and coalesce(end_at, last_point_at) >= ? {where}
-        order by abs(coalesce(impact_cost, 0)) desc, anomaly_id limit ?""", [end, start, *params, top]).fetchall()
+        where alertable and suppressed_by is null and start_at < ? and coalesce(end_at, last_point_at) >= ?
+            and """ + IN_SCOPE + """
+        order by abs(coalesce(impact_cost, 0)) desc, anomaly_id limit ?""", [end, start, *_scope_params(scope), top]).fetchall()
     return tuple(AnomalyLine(aid, _scope_text(("department", d), ("team", t), ("agent", a), ("model", m)), metric,
                              s, e, cur, _money(impact), sev, cause)
                  for aid, d, t, a, m, metric, s, e, cur, impact, sev, cause in rows)
@@ -270,13 +276,12 @@ def _budgets(con, scope, notes: list[str]) -> tuple[BudgetLine, ...]:
             "select count(*) from analytics.budget_status").fetchone()[0]:
         notes.append("No budgets tracked yet (add [[budgets]] and run `costwarden forecast`).")
         return ()
-    where, params = _where(scope)
-    rows = con.execute(f"""
+    rows = con.execute("""
         select budget_name, department, team, agent, period_start, currency, amount, actual, forecast, as_of
         from analytics.budget_status
-        where true {where}
+        where """ + IN_SCOPE + """
         qualify row_number() over (partition by budget_name order by period_start desc, as_of desc) = 1
-        order by budget_name""", params).fetchall()   # DuckDB-only: qualify
+        order by budget_name""", _scope_params(scope)).fetchall()   # DuckDB-only: qualify
     return tuple(BudgetLine(n, _scope_text(("department", d), ("team", t), ("agent", a)), ps, cur, _money(amount),
                             _money(actual), None if fc is None else _money(fc), as_of)
                  for n, d, t, a, ps, cur, amount, actual, fc, as_of in rows)
@@ -304,16 +309,14 @@ def _recommendations(con, scope, top: int, notes: list[str]) -> tuple[Recommenda
             "select count(*) from analytics.recommendations").fetchone()[0]:
         notes.append("No recommendations yet (run `costwarden recommend`).")
         return ()
-    where, params = _where(scope, "r")
-    decisions = ("""left join (select rec_id, arg_max(action, decided_at) as action
-                              from analytics.recommendation_decisions group by 1) d using (rec_id)"""
-                 if exists(con, "analytics.recommendation_decisions") else "")
-    status = "coalesce(d.action, 'proposed')" if decisions else "'proposed'"
-    rows = con.execute(f"""
+    # analytics.sql creates both tables on connect; the newest decision is a recommendation's state.
+    rows = con.execute("""
         select r.rec_id, r.kind, r.scope_kind, r.scope_value, r.current_setting, r.proposed_setting, r.currency,
-               coalesce(r.monthly_saving, 0), r.risk, {status} as status
-        from analytics.recommendations r {decisions}
-        where {status} <> 'rejected' {where}
-        order by coalesce(r.monthly_saving, 0) desc, r.rec_id limit ?""", [*params, top]).fetchall()
+               coalesce(r.monthly_saving, 0), r.risk, coalesce(d.action, 'proposed') as status
+        from analytics.recommendations r
+        left join (select rec_id, arg_max(action, decided_at) as action   -- DuckDB-only: arg_max
+                   from analytics.recommendation_decisions group by 1) d using (rec_id)
+        where coalesce(d.action, 'proposed') <> 'rejected' and """ + IN_SCOPE + """
+        order by coalesce(r.monthly_saving, 0) desc, r.rec_id limit ?""", [*_scope_params(scope), top]).fetchall()
     return tuple(RecommendationLine(rid, kind, f"{sk}={sv}", f"{cur_set} -> {prop}", cur, _money(saving), risk, st)
                  for rid, kind, sk, sv, cur_set, prop, cur, saving, risk, st in rows)
