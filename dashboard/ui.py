@@ -83,3 +83,13 @@ def table(ctx: Context, frame: pd.DataFrame, money_columns: tuple[str, ...] = ()
         shown["cost_kind"] = shown["cost_kind"].map(lambda kind: ctx.t(f"kind.{kind}", default=kind))
     shown.columns = [ctx.t(f"col.{c}", default=c) for c in shown.columns]
     st.dataframe(shown, width="stretch", hide_index=True)
+
+
+def problems_table(ctx: Context, frame: pd.DataFrame, none_key: str, help_key: str = "") -> None:
+    """A list of problems, or a green line saying there are none."""
+    if not len(frame):
+        st.success(ctx.t(none_key))
+        return
+    table(ctx, frame)
+    if help_key:
+        st.caption(ctx.t(help_key))

@@ -118,18 +118,12 @@ def record_feedback(path: Path, anomaly_id: str, verdict: str, user: str, note: 
                     anomaly: dict | None = None) -> None:
     """A verdict on an anomaly, through the detector's own function when this build has it. That function checks
     the anomaly exists, so the anomaly's row (from the snapshot, `anomaly`) is placed in this file first."""
+    from models.anomaly_feedback import record_feedback as detector_record
+
     with connect(path) as con:
-        try:
-            from models.anomaly_feedback import record_feedback as detector_record
-        except ImportError:
-            detector_record = None
-        if detector_record is not None:
-            if anomaly is not None:
-                _seed_anomaly(con, anomaly)
-            detector_record(con, anomaly_id, verdict, user, note)
-        else:
-            con.execute("insert into analytics.anomaly_feedback values (?, ?, ?, ?, ?)",
-                        [anomaly_id, verdict, user, now(), note])
+        if anomaly is not None:
+            _seed_anomaly(con, anomaly)
+        detector_record(con, anomaly_id, verdict, user, note)
 
 
 def _seed_anomaly(con: duckdb.DuckDBPyConnection, anomaly: dict) -> None:
@@ -157,21 +151,34 @@ def record_decision(path: Path, rec_id: str, action: str, user: str, reason: str
                     recommendation: dict | None = None) -> None:
     """Approve or reject a recommendation, through the recommender's lifecycle when this build has it (it checks
     the recommendation exists and the step is allowed, so its row from the snapshot is placed here first)."""
+    from models.recommend.lifecycle import decide
+
     with connect(path) as con:
-        try:
-            from models.recommend.lifecycle import decide
-        except ImportError:
-            decide = None
-        if decide is not None:
-            if recommendation is not None:
-                _seed_recommendation(con, recommendation)
-            decide(con, rec_id, action, user, reason)
-        else:
-            con.execute("insert into analytics.recommendation_decisions (rec_id, action, user_name, decided_at, "
-                        "reason) values (?, ?, ?, ?, ?)", [rec_id, action, user, now(), reason])
+        if recommendation is not None:
+            _seed_recommendation(con, recommendation)
+        decide(con, rec_id, action, user, reason)
 
 
-def pending(path: Path, table: str, key: str) -> "pd.DataFrame":  # noqa: F821
+# The write-back tables a page may overlay, with the key of the row each decision is about (identifiers come only
+# from here, never from a page).
+PENDING_KEYS = {"analytics.anomaly_feedback": "anomaly_id", "analytics.recommendation_decisions": "rec_id"}
+
+
+def pending(path: Path, table: str) -> "pd.DataFrame":  # noqa: F821
     """Rows written since the last build (not yet in the snapshot): the newest per key."""
-    order = "decided_at"
-    return read(path, f"select * from {table} qualify row_number() over (partition by {key} order by {order} desc) = 1")
+    key = PENDING_KEYS[table]
+    return read(path, f"select * from {table} qualify row_number() over (partition by {key} order by decided_at desc)"
+                      " = 1")   # DuckDB-only: qualify
+
+
+def overlay_pending(frame: "pd.DataFrame", path: Path, table: str, columns: dict[str, str]) -> None:  # noqa: F821
+    """Show decisions made since the snapshot was published: for rows of `frame` with a newer write-back row, set
+    each `frame` column from the write-back column `columns` maps it to (in place)."""
+    fresh = pending(path, table)
+    if not len(fresh):
+        return
+    key = PENDING_KEYS[table]
+    newer = fresh.set_index(key)
+    hit = frame[key].isin(newer.index)
+    for target, source in columns.items():
+        frame.loc[hit, target] = frame.loc[hit, key].map(newer[source])

@@ -20,12 +20,7 @@ if found.empty:
     st.stop()
 
 wb = writeback.writeback_path(data.warehouse_path(), ctx.config.dashboard.writeback_file)
-fresh = writeback.pending(wb, "analytics.anomaly_feedback", "anomaly_id")
-if len(fresh):       # verdicts given since the snapshot was published
-    newer = fresh.set_index("anomaly_id")
-    hit = found["anomaly_id"].isin(newer.index)
-    found.loc[hit, "verdict"] = found.loc[hit, "anomaly_id"].map(newer["verdict"])
-    found.loc[hit, "verdict_by"] = found.loc[hit, "anomaly_id"].map(newer["user_name"])
+writeback.overlay_pending(found, wb, "analytics.anomaly_feedback", {"verdict": "verdict", "verdict_by": "user_name"})
 
 a, b, c = st.columns(3)
 a.metric(t("anomalies.open"), ui.count((found["status"] == "open").sum()))

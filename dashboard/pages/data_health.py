@@ -33,32 +33,14 @@ else:
     else:
         ui.empty(ctx, "what.loads", "costwarden ingest")
     st.subheader(t("health.quarantine"))
-    quarantine = data.quarantine_summary(r)
-    if len(quarantine):
-        ui.table(ctx, quarantine)
-    else:
-        st.success(t("health.no_quarantine"))
+    ui.problems_table(ctx, data.quarantine_summary(r), "health.no_quarantine")
 
 st.subheader(t("health.unpriced"))
-unpriced = data.unpriced_models(r)
-if len(unpriced):
-    ui.table(ctx, unpriced)
-    st.caption(t("health.unpriced_help"))
-else:
-    st.success(t("health.no_unpriced"))
+ui.problems_table(ctx, data.unpriced_models(r), "health.no_unpriced", "health.unpriced_help")
 
 st.subheader(t("health.unmapped"))
-unmapped = data.unmapped_principals(r)
-if len(unmapped):
-    ui.table(ctx, unmapped)
-    st.caption(t("health.unmapped_help"))
-else:
-    st.success(t("health.no_unmapped"))
+ui.problems_table(ctx, data.unmapped_principals(r), "health.no_unmapped", "health.unmapped_help")
 
 if ctx.viewer.all_scopes:
     st.subheader(t("health.delivery"))
-    failures = data.delivery_failures(r)
-    if len(failures):
-        ui.table(ctx, failures)
-    else:
-        st.success(t("health.no_failures"))
+    ui.problems_table(ctx, data.delivery_failures(r), "health.no_failures")

@@ -17,12 +17,8 @@ if found.empty:
     st.stop()
 
 wb = writeback.writeback_path(data.warehouse_path(), ctx.config.dashboard.writeback_file)
-fresh = writeback.pending(wb, "analytics.recommendation_decisions", "rec_id")
-if len(fresh):
-    newer = fresh.set_index("rec_id")
-    hit = found["rec_id"].isin(newer.index)
-    found.loc[hit, "state"] = found.loc[hit, "rec_id"].map(newer["action"])
-    found.loc[hit, "decided_by"] = found.loc[hit, "rec_id"].map(newer["user_name"])
+writeback.overlay_pending(found, wb, "analytics.recommendation_decisions",
+                          {"state": "action", "decided_by": "user_name"})
 
 for currency, group in found.groupby("currency"):
     st.metric(t("recs.saving", currency=currency), ui.amount(group["monthly_saving"].astype(float).sum()))

@@ -4,7 +4,7 @@
 - The alerts half: the demo's labelled incidents as analytics.anomalies rows (a stand-in for the detector, written
   from demo.incidents) go out once each to the right owners, with their drivers; a re-run sends nothing; an
   escalation is an update, not a new page.
-- `costwarden run` with the real detector: skipped while models.detect_warehouse is not on this branch.
+- `costwarden run` with the real detector.
 - Reports: the weekly finance report arrives by email with its attachments, and its HTML renders the KPIs and the
   inline chart.
 """
@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import json
 import re
@@ -162,9 +161,6 @@ CULPRIT_TEAM = {"INC-001": "growth", "INC-002": "support-automation", "INC-003":
                 "INC-004": "support-automation", "INC-005": "risk-models", "INC-006": None}
 
 
-@pytest.mark.skipif(importlib.util.find_spec("models.detect_warehouse") is None,
-                    reason="models.detect_warehouse (the detect helper's module) is not on this branch yet; "
-                           "enable once it is merged")
 def test_costwarden_run_sends_the_detected_demo_incidents_once(company, cli, monkeypatch):
     """The real chain: build, detect, forecast, (recommend), alerts. Every incident the detector pages for (those
     above its gates; at the test scale of 0.1 four of the six incidents clear the scaled $ gate) reaches finance on
