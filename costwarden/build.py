@@ -53,7 +53,9 @@ class BuildReport:
 
 
 def build_warehouse(settings: Settings, warehouse: str, reprice_from: date | None = None,
-                    full: bool = False) -> BuildReport:
+                    full: bool = False, publish_snapshot: bool = True) -> BuildReport:
+    """`publish_snapshot=False` when the caller publishes the dashboard snapshot itself after more steps (`run`,
+    the demo): one copy of the marts instead of two."""
     started = time.perf_counter()
     started_at = datetime.now(timezone.utc).replace(tzinfo=None)
     con = db.connect(warehouse, memory_limit=settings.ingest.memory_limit, threads=settings.ingest.threads)
@@ -68,7 +70,7 @@ def build_warehouse(settings: Settings, warehouse: str, reprice_from: date | Non
         audits = run_audits(con)
         audit_seconds = time.perf_counter() - audit_started
         notes = [note for note in [missing_rate_note(con)] if note]
-        snapshot = after_build(con, settings, warehouse)
+        snapshot = after_build(con, settings, warehouse, should_publish=publish_snapshot)
     finally:
         con.close()
     return BuildReport(result.built, audits, time.perf_counter() - started, build_plan, result.steps, audit_seconds,

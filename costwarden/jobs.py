@@ -102,14 +102,19 @@ def run_lock(warehouse: str) -> Iterator[Path]:
         handle.close()       # closing the descriptor releases the lock, also when the process dies
 
 
-def _call(step: str, settings: Settings, warehouse: str, now: datetime | None):
+# Steps that write what the dashboard shows after the build; when one runs, the pipeline publishes the snapshot
+# once at the end instead of the build publishing one too.
+ANALYSIS_STEPS = ("detect", "forecast", "recommend", "alerts")
+
+
+def _call(step: str, settings: Settings, warehouse: str, now: datetime | None, publish_after_build: bool = True):
     module, name = ENTRY_POINTS[step]
     function = getattr(importlib.import_module(module), name)
     if step == "ingest":
         reports = function(settings, warehouse, show_progress=False)
         return "\n".join(r.line() for r in reports) or "nothing to load"
     if step == "build":
-        return function(settings, warehouse)
+        return function(settings, warehouse, publish_snapshot=publish_after_build)
     if step == "forecast":
         return function(settings, warehouse, as_of=now.date() if now else None)
     return function(settings, warehouse, now=now)
@@ -120,13 +125,14 @@ def _missing(exc: ModuleNotFoundError, module: str) -> bool:
     return bool(exc.name) and (module == exc.name or module.startswith(exc.name + "."))
 
 
-def run_step(step: str, settings: Settings, warehouse: str, now: datetime | None = None) -> StepResult:
+def run_step(step: str, settings: Settings, warehouse: str, now: datetime | None = None,
+             publish_after_build: bool = True) -> StepResult:
     started = time.perf_counter()
     if step == "ingest" and not settings.sources:
         return StepResult(step, "skipped", 0.0, "no [[sources]] in the config")
     module = ENTRY_POINTS[step][0]
     try:
-        outcome = _call(step, settings, warehouse, now)
+        outcome = _call(step, settings, warehouse, now, publish_after_build)
     except ModuleNotFoundError as exc:
         if not _missing(exc, module):   # the step is there but something it needs is not: that is a failure
             return StepResult(step, "failed", time.perf_counter() - started,
@@ -146,21 +152,22 @@ def run_pipeline(settings: Settings, warehouse: str, steps: list[str] | None = N
                  on_step: Callable[[StepResult], None] | None = None) -> PipelineReport:
     """Run the steps in pipeline order under the run lock."""
     chosen = [s for s in PIPELINE_STEPS if not steps or s in steps]
+    publish_at_end = any(s in chosen for s in ANALYSIS_STEPS)
     report = PipelineReport()
     with run_lock(warehouse):
         for step in chosen:
-            result = run_step(step, settings, warehouse, now)
+            result = run_step(step, settings, warehouse, now, publish_after_build=not publish_at_end)
             report.steps.append(result)
             if on_step:
                 on_step(result)
-        if any(s in chosen for s in ("detect", "forecast", "recommend", "alerts")) and Path(warehouse).exists():
+        if publish_at_end and Path(warehouse).exists():
             _publish_dashboard_snapshot(settings, warehouse, report, on_step)
     return report
 
 
 def _publish_dashboard_snapshot(settings: Settings, warehouse: str, report: "PipelineReport", on_step) -> None:
-    """The build published a snapshot before detect/forecast/recommend wrote their tables: publish once more so the
-    dashboard shows this run's anomalies, forecasts and recommendations, not the previous run's."""
+    """Publish after detect/forecast/recommend/alerts wrote their tables, so the dashboard shows this run's anomalies,
+    forecasts and recommendations (the build step left publishing to this)."""
     from dashboard import snapshot
 
     started = time.perf_counter()

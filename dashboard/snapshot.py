@@ -200,7 +200,7 @@ def _sql_string(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def after_build(con: duckdb.DuckDBPyConnection, settings, warehouse: str | Path) -> str:
+def after_build(con: duckdb.DuckDBPyConnection, settings, warehouse: str | Path, should_publish: bool = True) -> str:
     """The one call at the end of a build: import the dashboard's write-backs, then publish a snapshot.
 
     Never fails the build: a snapshot that cannot be written leaves the previous one serving, and says why."""
@@ -214,6 +214,8 @@ def after_build(con: duckdb.DuckDBPyConnection, settings, warehouse: str | Path)
             notes.append("imported from the dashboard: " + ", ".join(f"{n} {t}" for t, n in imported.items() if n))
     except (duckdb.Error, OSError) as exc:
         notes.append(f"dashboard write-backs not imported this time ({type(exc).__name__}); the next build retries")
+    if not should_publish:
+        return "; ".join(notes)
     try:
         path = publish(con, warehouse, snapshot_dir(warehouse, dash.snapshot_dir), dash.keep_snapshots)
         notes.append(f"dashboard snapshot {path.name}")

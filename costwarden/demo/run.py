@@ -150,9 +150,10 @@ def run_demo(args, settings: Settings, warehouse: str) -> int:
     run = _run_local if args.local else _run_s3
     gen, config, reports = run(args, settings, warehouse)
     store_findings(warehouse, gen.window)
-    build = build_warehouse(load_settings(config), warehouse)
+    analyse = not getattr(args, "no_analysis", False)
+    build = build_warehouse(load_settings(config), warehouse, publish_snapshot=not analyse)   # _analyse publishes
     failed = print_summary(gen, config, reports, build, warehouse, args.port)
-    if not getattr(args, "no_analysis", False):
+    if analyse:
         failed = _analyse(config, warehouse) or failed
     if args.no_dashboard:
         return 1 if failed else 0
