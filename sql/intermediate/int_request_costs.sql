@@ -26,35 +26,20 @@ billed as (
     where request_key is not null
 ),
 
-billed_token_pairs as (
-    select distinct claim_key from intermediate.int_genai_claims where cost_kind = 'tokens'
-),
-
-capacity_requests as (
-    select distinct request_key from intermediate.int_genai_claims where cost_kind = 'capacity'
-),
-
--- the same (request, token type) pairs as marts.allocated_cost's estimated_unbilled rows
+-- the same (request, token type) pairs as marts.allocated_cost's estimated_unbilled rows, computed once upstream
 unbilled as (
     select
-        t.source_format || '|' || t.request_id as request_key,
-        r.usage_date as day,
+        source_format || '|' || request_id as request_key,
+        usage_date as day,
         'USD' as billing_currency,
-        t.estimated_cost as cost,
-        t.estimated_cost as effective_cost,
-        t.estimated_cost as unbilled_estimate,
-        case when t.token_type = 'input' then t.tokens else 0 end as input_tokens,
-        case when t.token_type = 'output' then t.tokens else 0 end as output_tokens,
-        case when t.token_type = 'cache_read' then t.tokens else 0 end as cache_read_tokens,
-        case when t.token_type = 'cache_write' then t.tokens else 0 end as cache_write_tokens
-    from intermediate.int_request_tokens as t
-    inner join intermediate.int_requests_priced as r
-        on r.source_format = t.source_format and r.request_id = t.request_id
-    left join billed_token_pairs as b
-        on b.claim_key = t.source_format || '|' || t.request_id || '|' || t.token_type
-    left join capacity_requests as c
-        on c.request_key = t.source_format || '|' || t.request_id
-    where t.tokens > 0 and b.claim_key is null and c.request_key is null
+        estimated_cost as cost,
+        estimated_cost as effective_cost,
+        estimated_cost as unbilled_estimate,
+        case when token_type = 'input' then tokens else 0 end as input_tokens,
+        case when token_type = 'output' then tokens else 0 end as output_tokens,
+        case when token_type = 'cache_read' then tokens else 0 end as cache_read_tokens,
+        case when token_type = 'cache_write' then tokens else 0 end as cache_write_tokens
+    from intermediate.int_unbilled_tokens
 ),
 
 parts as (
