@@ -67,7 +67,7 @@ def build_warehouse(settings: Settings, warehouse: str, reprice_from: date | Non
             result = build_relations(con, incremental=build_plan.incremental)
             incremental.record(con, build_plan, started_at, time.perf_counter() - started)
         audit_started = time.perf_counter()
-        audits = run_audits(con)
+        audits = run_audits(con, scoped=build_plan.incremental)
         audit_seconds = time.perf_counter() - audit_started
         notes = [note for note in [missing_rate_note(con)] if note]
         snapshot = after_build(con, settings, warehouse, should_publish=publish_snapshot)

@@ -26,8 +26,12 @@ from costwarden.errors import WarehouseError
 POINTER = "CURRENT"
 _ALIAS = "cw_snapshot"
 
-# Copied whole (every table or view of these schemas that exists).
+# Copied whole (every table or view of these schemas that exists), except the line-level FOCUS marts below.
 COPIED_SCHEMAS = ("marts", "analytics")
+# Bill lines x allocation targets in FOCUS form: the largest marts by far (one row per line and team/agent/model),
+# read by `costwarden export` and `close` from the warehouse, never by a dashboard page (its chargeback download is
+# built from marts.allocated_cost). Copying them made most of a publish's time.
+NOT_PUBLISHED = {("marts", "chargeback"), ("marts", "chargeback_live"), ("marts", "focus_cost_lines")}
 # Copied one by one: (schema, relation, select list). Alert payloads stay behind (bodies, recipients' details).
 COPIED_TABLES = (
     ("meta", "loads", "*"),
@@ -37,7 +41,9 @@ COPIED_TABLES = (
     ("alerts", "deliveries", "*"),
 )
 
-# Small summaries of relations too large to copy, each with its department/team columns so scope applies.
+# Small summaries of relations too large to copy, each with its department/team columns so scope applies. Requests are
+# read from the build's materialised intermediate.int_requests_priced (the org-mapped requests with their price
+# status), not the staging view, which would map every request's signature again on each publish.
 SUMMARIES = {
     "requests_daily": """
         select usage_date as day, department, team, agent, provider, model, model_version, environment, region,
@@ -46,7 +52,7 @@ SUMMARIES = {
                count(*) filter (where price_status = 'unpriced') as unpriced_requests,
                count(*) filter (where team_source = 'unmapped') as unmapped_requests,
                sum(total_input_tokens) as input_tokens, sum(output_tokens) as output_tokens
-        from staging.stg_inference_requests group by all""",
+        from intermediate.int_requests_priced group by all""",
     "unmapped_principals": """
         select coalesce(principal_role, principal_hash, api_key_hash, '(none)') as principal,
                case when principal_role is not null then 'iam_role'
@@ -54,11 +60,11 @@ SUMMARIES = {
                     when api_key_hash is not null then 'api_key (hashed)' else 'none' end as principal_kind,
                department, team, agent, provider, model, count(*) as requests,
                min(occurred_at) as first_seen, max(occurred_at) as last_seen
-        from staging.stg_inference_requests where team_source = 'unmapped' group by all""",
+        from intermediate.int_requests_priced where team_source = 'unmapped' group by all""",
     "unpriced_models": """
         select provider, model, region, department, team, count(*) as requests,
                min(occurred_at) as first_seen, max(occurred_at) as last_seen
-        from staging.stg_inference_requests where price_status = 'unpriced' group by all""",
+        from intermediate.int_requests_priced where price_status = 'unpriced' group by all""",
     "billed_by_period": """
         select billing_period, billing_currency, service_category,
                sum(billed_cost) as billed_cost, sum(effective_cost) as effective_cost, count(*) as lines
@@ -100,7 +106,7 @@ def _copy(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
     for schema in {*COPIED_SCHEMAS, "serving", "meta", "ref", "alerts"}:
         con.execute(f'create schema if not exists {_ALIAS}."{schema}"')
     for schema, name in sorted(present):
-        if schema in COPIED_SCHEMAS:
+        if schema in COPIED_SCHEMAS and (schema, name) not in NOT_PUBLISHED:
             con.execute(f'create table {_ALIAS}."{schema}"."{name}" as select * from "{catalog}"."{schema}"."{name}"')
             copied.append(f"{schema}.{name}")
     for schema, name, select in COPIED_TABLES:

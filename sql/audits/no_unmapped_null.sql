@@ -1,5 +1,6 @@
 -- Org attribution never leaves a hole: returns staging rows whose team, department or environment is null.
 -- Unattributed spend must show as '__unmapped__' so totals by team still add up to the whole.
+-- Only the audited days (temp.audit_days).
 select
     'staging.stg_inference_requests' as relation,
     source_format || ':' || request_id as row_key,
@@ -7,7 +8,8 @@ select
     department,
     environment
 from staging.stg_inference_requests
-where team is null or department is null or environment is null
+where (team is null or department is null or environment is null)
+    and usage_date in (select day from audit_days)
 
 union all
 

@@ -139,15 +139,27 @@ remainders as (
     from floored
 ),
 
+amounts as (
+    select
+        *,
+        sign(billed_units) * (billed_floor + case when remainder_rank <= billed_left then 1 else 0 end)
+            as billed_amount_units,
+        sign(effective_units) * (effective_floor + case when remainder_rank <= effective_left then 1 else 0 end)
+            as effective_amount_units
+    from remainders
+),
+
+-- billed_units / effective_units: the same amounts in integer units of 1e-10 (marts.chargeback_live sums them).
 final as (
     select
         pot_id, claim_key, day, billing_currency, cost_kind, team, department, environment, reason, weight,
-        cast(cast(sign(billed_units) * (billed_floor + case when remainder_rank <= billed_left then 1 else 0 end)
-                  as decimal(38, 0)) * cast(0.0000000001 as decimal(11, 10)) as decimal(38, 10)) as billed_cost,
-        cast(cast(sign(effective_units) * (effective_floor
-                  + case when remainder_rank <= effective_left then 1 else 0 end)
-                  as decimal(38, 0)) * cast(0.0000000001 as decimal(11, 10)) as decimal(38, 10)) as effective_cost
-    from remainders
+        cast(cast(billed_amount_units as decimal(38, 0)) * cast(0.0000000001 as decimal(11, 10)) as decimal(38, 10))
+            as billed_cost,
+        cast(cast(effective_amount_units as decimal(38, 0)) * cast(0.0000000001 as decimal(11, 10))
+            as decimal(38, 10)) as effective_cost,
+        billed_amount_units as billed_units,
+        effective_amount_units as effective_units
+    from amounts
 )
 
 select * from final
