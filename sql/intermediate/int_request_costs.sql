@@ -1,6 +1,7 @@
 -- Each request's cost: its reconciled share of the bill where a bill covers it, else its price-book estimate.
 -- grain: request_key, day, billing_currency
 -- materialized: table
+-- incremental: day
 
 -- Billed parts come from int_genai_allocated (token and capacity claims, already scaled so each pot adds up to its
 -- bill lines exactly), on the pot's day and in the bill's currency. Token types no bill covers yet keep their
@@ -8,11 +9,14 @@
 -- currency these rows add up to that mart's request-driven spend (audit unit_cost_equals_allocated). A request
 -- with neither (a failed call with no tokens) gets one zero USD row so every call is counted somewhere.
 -- cost_basis: billed | estimated | partly estimated | no tokens.
+-- Incremental: every source is day-partitioned and a request's rows fall on its own day or on the day of the pot that
+-- billed it, which the build scope always holds too (the scope covers every day of a pot's charge period).
 with
 
 requests as (
     select source_format || '|' || request_id as request_key, usage_date
     from intermediate.int_requests_priced
+    where usage_date in (select day from meta.build_scope)
 ),
 
 billed as (
@@ -23,7 +27,7 @@ billed as (
         cast(0 as decimal(38, 10)) as unbilled_estimate,
         input_tokens, output_tokens, cache_read_tokens, cache_write_tokens
     from intermediate.int_genai_allocated
-    where request_key is not null
+    where request_key is not null and day in (select day from meta.build_scope)
 ),
 
 -- the same (request, token type) pairs as marts.allocated_cost's estimated_unbilled rows, computed once upstream
@@ -40,6 +44,7 @@ unbilled as (
         case when token_type = 'cache_read' then tokens else 0 end as cache_read_tokens,
         case when token_type = 'cache_write' then tokens else 0 end as cache_write_tokens
     from intermediate.int_unbilled_tokens
+    where usage_date in (select day from meta.build_scope)
 ),
 
 parts as (
