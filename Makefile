@@ -54,7 +54,7 @@ focus-venv:
 	  $(FOCUS_VENV)/bin/python -m pip install --quiet '$(FOCUS_VALIDATOR)' && \
 	  echo "focus-validator pins numpy<2 but the current pyarrow needs numpy 2 (it runs fine on it):" && \
 	  $(FOCUS_VENV)/bin/python -m pip install --quiet 'numpy>=2,<3' 2>&1 | grep -v "dependency resolver\|requires numpy<2" ; \
-	  $(FOCUS_VENV)/bin/focus-validator --help >/dev/null && touch $(FOCUS_STAMP); \
+	  (cd $(FOCUS_VENV) && bin/focus-validator --help >/dev/null) && touch $(FOCUS_STAMP); \
 	fi
 
 focus-check: $(STAMP) focus-venv

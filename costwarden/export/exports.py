@@ -64,7 +64,7 @@ def run_export(settings: Settings, warehouse: str, what: str, month_text: str, o
 def export_chargeback(settings: Settings, warehouse: str, month_text: str, out: str,
                       scope_text: str | None = None) -> ExportReport:
     month = parse_month(month_text)
-    writers.output_format(out)
+    writers.check_target(out)
     scope = parse_scope(scope_text)
     con = db.connect(warehouse, read_only=True)
     try:
@@ -101,7 +101,7 @@ def export_chargeback(settings: Settings, warehouse: str, month_text: str, out: 
 
 def export_focus(settings: Settings, warehouse: str, month_text: str, out: str) -> ExportReport:
     month = parse_month(month_text)
-    writers.output_format(out)
+    writers.check_target(out)
     con = db.connect(warehouse, read_only=True)
     try:
         require_built(con, "marts.focus_cost_lines")

@@ -21,7 +21,11 @@ from pathlib import Path
 
 import duckdb
 
-from costwarden.errors import UsageError
+from costwarden.errors import CostwardenError, UsageError
+
+class ExportWriteError(CostwardenError):
+    """The file could not be written although its folder was writable when the export began."""
+
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".xlsx": "xlsx"}
 XLSX_MAX_ROWS = 1_048_576 - 1      # Excel's sheet limit, less the header row
@@ -36,23 +40,50 @@ def output_format(out: str) -> str:
     return FORMATS[suffix]
 
 
-def write(con: duckdb.DuckDBPyConnection, query: str, params: list, out: str) -> int:
-    """Write the rows of `query` to `out` in the format its extension names. Returns the number of rows."""
+def check_target(out: str) -> str:
+    """Before any work: the format from the extension, and a folder we can write the file into. Returns the format.
+
+    The partial file is created here, so a folder that does not exist, a read-only one, or an --out naming a folder
+    is a one-line error now rather than an unexpected one after a minute of computing.
+    """
     fmt = output_format(out)
     target = Path(out)
-    if target.parent and not target.parent.exists():
+    if not target.parent.is_dir():
         raise UsageError(f"folder {target.parent} does not exist: create it or choose another --out path.")
-    partial = target.with_name(f".{target.name}.partial")
+    if target.is_dir():
+        raise UsageError(f"{out} is a folder: name the file to write, e.g. --out {target / 'export'}.{fmt}.")
+    partial = _partial(target)
+    try:
+        partial.touch()
+        partial.unlink()
+    except OSError as exc:
+        raise UsageError(f"cannot write to folder {target.parent} ({exc.strerror}): choose another --out path.") \
+            from None
+    return fmt
+
+
+def write(con: duckdb.DuckDBPyConnection, query: str, params: list, out: str) -> int:
+    """Write the rows of `query` to `out` in the format its extension names. Returns the number of rows."""
+    fmt = check_target(out)
+    target = Path(out)
+    partial = _partial(target)
     try:
         if fmt == "xlsx":
             rows = _write_xlsx(con, query, params, partial)
         else:
             rows = _copy(con, query, params, partial, fmt)
         os.replace(partial, target)
+    except (OSError, duckdb.IOException) as exc:
+        # the folder was writable a moment ago (check_target): a full disk, a quota, a folder removed meanwhile
+        raise ExportWriteError(f"could not write {out}: {exc}; nothing was written.") from None
     finally:
         if partial.exists():
             partial.unlink()
     return rows
+
+
+def _partial(target: Path) -> Path:
+    return target.with_name(f".{target.name}.partial")
 
 
 def _typed_columns(con: duckdb.DuckDBPyConnection, query: str, params: list) -> list[tuple[str, str]]:

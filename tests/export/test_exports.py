@@ -152,6 +152,9 @@ def test_scoped_export_holds_only_that_team(demo_company, tmp_path, capsys):
     (("focus", "--month", "2027-01", "--out", "x.csv"), "no billed cost lines for 2027-01"),
     (("chargeback", "--month", MONTH, "--out", "x.json"), "name the file .csv, .parquet or .xlsx"),
     (("focus", "--month", MONTH, "--out", "x.txt"), "name the file .csv, .parquet or .xlsx"),
+    (("focus", "--month", MONTH, "--out", "x"), "name the file .csv, .parquet or .xlsx"),
+    (("chargeback", "--month", MONTH, "--out", "nowhere/x.csv"), "folder nowhere does not exist"),
+    (("focus", "--month", MONTH, "--out", "nowhere/x.xlsx"), "folder nowhere does not exist"),
     (("chargeback", "--month", MONTH, "--out", "x.csv", "--scope", "agent=x"), "--scope department=NAME"),
     (("chargeback", "--month", MONTH, "--out", "x.csv", "--scope", "team=nobody"),
      "no chargeback rows for team=nobody"),
@@ -164,6 +167,16 @@ def test_bad_input_is_one_line_naming_the_fix(demo_company, tmp_path, capsys, mo
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], err
     assert "Traceback" not in err and not list(tmp_path.iterdir())    # nothing half-written
+
+
+def test_out_naming_a_folder_is_one_line_before_any_work(demo_company, tmp_path, capsys):
+    folder = tmp_path / "september.csv"
+    folder.mkdir()
+    code, _, err = run(capsys, "--warehouse", demo_company.warehouse, "export", "chargeback", "--month", MONTH,
+                       "--out", str(folder))
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and "is a folder: name the file to write" in lines[0], err
+    assert list(tmp_path.iterdir()) == [folder] and not list(folder.iterdir())
 
 
 def test_export_before_build_says_to_build(tmp_path, capsys):
