@@ -1,4 +1,7 @@
-"""Shared benchmark plumbing: run a step in a child process and report wall time and peak memory (RSS)."""
+"""Shared benchmark plumbing: run a step in a child process and report wall time, CPU time and peak memory (RSS).
+
+CPU seconds (user + system of the child) are reported next to wall seconds because the project's machines are shared:
+when other work queues on the same cores, wall time measures the queue, while CPU time still measures the work."""
 
 from __future__ import annotations
 
@@ -15,8 +18,9 @@ _CHILD = r"""
 import json, resource, sys, time
 started = time.perf_counter()
 exec(compile(sys.argv[1], "<bench>", "exec"))
-print("__BENCH__" + json.dumps({"seconds": time.perf_counter() - started,
-                                "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print("__BENCH__" + json.dumps({"seconds": time.perf_counter() - started, "cpu_seconds": usage.ru_utime + usage.ru_stime,
+                                "peak_mb": usage.ru_maxrss / 1024}))
 """
 
 
@@ -24,6 +28,8 @@ print("__BENCH__" + json.dumps({"seconds": time.perf_counter() - started,
 class Measure:
     seconds: float
     peak_mb: float
+    cpu_seconds: float = 0.0
+    output: str = ""
 
 
 def measure(code: str, env: dict | None = None) -> Measure:
@@ -34,7 +40,7 @@ def measure(code: str, env: dict | None = None) -> Measure:
         raise SystemExit(f"benchmark step failed:\n{proc.stderr[-3000:]}")
     line = [ln for ln in proc.stdout.splitlines() if ln.startswith("__BENCH__")][-1]
     data = json.loads(line[len("__BENCH__"):])
-    return Measure(data["seconds"], data["peak_mb"])
+    return Measure(data["seconds"], data["peak_mb"], data.get("cpu_seconds", 0.0), proc.stdout)
 
 
 def median_of(runs: list[Measure]) -> Measure:

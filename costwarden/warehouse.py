@@ -28,6 +28,9 @@ BUILD_LAYERS = ("staging", "intermediate", "marts")
 _REF = re.compile(r"\b(raw|ref|meta|staging|intermediate|marts)\.([a-z_][a-z0-9_]*)\b", re.IGNORECASE)
 _MATERIALIZED = re.compile(r"^--\s*materialized:\s*(view|table)\s*$", re.IGNORECASE | re.MULTILINE)
 _INCREMENTAL = re.compile(r"^--\s*incremental:\s*([a-z_][a-z0-9_]*)\s*$", re.IGNORECASE | re.MULTILINE)
+# `-- always rebuilt where: <boolean column>`: rows of an incremental table that every build recomputes whatever their
+# day (e.g. shares of a period-long pot whose split depends on days outside the scope).
+_ALWAYS = re.compile(r"^--\s*always rebuilt where:\s*([a-z_][a-z0-9_]*)\s*$", re.IGNORECASE | re.MULTILINE)
 SCOPE_TABLE = "meta.build_scope"
 
 
@@ -43,6 +46,7 @@ class Relation:
     materialized: str
     depends_on: frozenset[str]
     partition_column: str | None = None    # `-- incremental: <column>`: rebuilt day by day
+    always_column: str | None = None       # `-- always rebuilt where: <column>`: rows rebuilt by every build
 
     @property
     def qualified(self) -> str:
@@ -89,9 +93,13 @@ def discover(root: Path | None = None) -> list[Relation]:
             partition = _INCREMENTAL.search(text)
             if partition and found.group(1).lower() != "table":
                 raise WarehouseError(f"{path}: '-- incremental:' needs '-- materialized: table'.")
+            always = _ALWAYS.search(text)
+            if always and not partition:
+                raise WarehouseError(f"{path}: '-- always rebuilt where:' needs '-- incremental:'.")
             relations.append(Relation(layer, path.stem, path, found.group(1).lower(),
                                       frozenset(refs - {f"{layer}.{path.stem}"}),
-                                      partition.group(1).lower() if partition else None))
+                                      partition.group(1).lower() if partition else None,
+                                      always.group(1).lower() if always else None))
     return relations
 
 
@@ -133,10 +141,11 @@ def build_relations(con: duckdb.DuckDBPyConnection, only_views: bool = False,
         # Identifiers come from our own file list (schema folder + file stem and its header), never from user input.
         if rel.incremental and incremental:
             action = "days"
+            always = f" or {rel.always_column}" if rel.always_column else ""
             statements = [
-                f"delete from {rel.qualified} where {rel.partition_column} in (select day from {SCOPE_TABLE})",
+                f"delete from {rel.qualified} where {rel.partition_column} in (select day from {SCOPE_TABLE}){always}",
                 f"insert into {rel.qualified} select * from (\n{body}\n) as scoped "
-                f"where scoped.{rel.partition_column} in (select day from {SCOPE_TABLE})",
+                f"where scoped.{rel.partition_column} in (select day from {SCOPE_TABLE}){always}",
             ]
         else:
             action = "view" if rel.materialized == "view" else "table"

@@ -19,7 +19,8 @@ from tests.attribution.builders import add_line, add_request, new_warehouse
 COMPARED = ("marts.allocated_cost", "marts.reconciliation", "intermediate.int_requests_priced",
             "intermediate.int_cost_line_routes", "intermediate.int_genai_claims", "intermediate.int_genai_allocated",
             "intermediate.int_unbilled_tokens", "intermediate.int_allocated_daily", "intermediate.int_team_days",
-            "intermediate.int_shared_allocated")
+            "intermediate.int_shared_allocated", "intermediate.int_request_costs",
+            "intermediate.int_chargeback_lines", "marts.chargeback_live")
 
 CAPACITY = CapacityRule(name="pt", resource_id="arn:aws:bedrock:*:provisioned-model/pt",
                         serves_model="arn:aws:bedrock:*:provisioned-model/pt", capacity_per_hour=Decimal(100000))
