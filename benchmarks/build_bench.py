@@ -62,7 +62,7 @@ def run(work: Path, days: int, per_day: int, cost_lines: int, repeat: int) -> di
                                                for k, v in runs.items()), flush=True)
         for kind in ("full", "incremental"):    # the build's own per-relation report, for where the time goes
             print(f"  {kind} build report:\n" + "\n".join("    " + line for line in runs[kind][-1].output.splitlines()
-                                                         if line and not line.startswith("__BENCH__")), flush=True)
+                                                         if line and not line.startswith("__BENCH__") and "▕" not in line), flush=True)
     _remove(db)
     result = _summarise(days, per_day, cost_lines, repeat, runs)
     _print(result)

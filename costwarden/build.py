@@ -11,10 +11,12 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
+import duckdb
+
 from costwarden import db, incremental, reference
 from costwarden.config import Settings
-from costwarden.errors import UsageError
-from costwarden.warehouse import AuditResult, BuildStep, build_relations, run_audits
+from costwarden.errors import UsageError, WarehouseError
+from costwarden.warehouse import AuditResult, BuildStep, build_relations, out_of_memory, run_audits
 from dashboard.snapshot import after_build
 from models.attribution.fx import missing_rate_note
 
@@ -71,6 +73,8 @@ def build_warehouse(settings: Settings, warehouse: str, reprice_from: date | Non
         audit_seconds = time.perf_counter() - audit_started
         notes = [note for note in [missing_rate_note(con)] if note]
         snapshot = after_build(con, settings, warehouse, should_publish=publish_snapshot)
+    except duckdb.OutOfMemoryException:
+        raise WarehouseError(out_of_memory("the build")) from None
     finally:
         con.close()
     return BuildReport(result.built, audits, time.perf_counter() - started, build_plan, result.steps, audit_seconds,

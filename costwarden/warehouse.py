@@ -154,6 +154,8 @@ def build_relations(con: duckdb.DuckDBPyConnection, only_views: bool = False,
         try:
             for statement in statements:
                 con.execute(statement)
+        except duckdb.OutOfMemoryException:
+            raise WarehouseError(out_of_memory(f"building {rel.qualified}")) from None
         except duckdb.Error as exc:
             raise WarehouseError(f"building {rel.qualified} from {rel.path} failed: {exc}") from None
         rows = None
@@ -161,6 +163,13 @@ def build_relations(con: duckdb.DuckDBPyConnection, only_views: bool = False,
             rows = con.execute("select count(*) from " + rel.qualified).fetchone()[0]
         result.steps.append(BuildStep(rel.qualified, action, time.perf_counter() - started, rows))
     return result
+
+
+def out_of_memory(what: str) -> str:
+    """The one-line error for a build step that hit DuckDB's memory limit."""
+    return (f"{what} ran out of memory under DuckDB's memory limit. Raise `memory_limit` in the [ingest] section of "
+            "the config (the build uses it too; docs/performance.md gives what a build of a given size needed) or "
+            "build on a machine with more memory. Nothing was changed: the build is one transaction.")
 
 
 def _exist(con: duckdb.DuckDBPyConnection, names: set[str]) -> bool:

@@ -11,7 +11,8 @@ import duckdb
 import pytest
 
 from costwarden.build import build_warehouse
-from costwarden.config import OrgRule, PriceOverride, Settings
+from costwarden.config import IngestSettings, OrgRule, PriceOverride, Settings
+from costwarden.errors import WarehouseError
 from models.attribution.settings import CapacityRule, SharedCostRule
 from tests.attribution.builders import add_line, add_request, new_warehouse
 
@@ -242,3 +243,22 @@ def test_demo_company_price_change_incremental_equals_full(demo_company, tmp_pat
     assert report.plan.mode == "incremental"
     assert report.plan.days and report.plan.days[0] >= last_day.replace(day=1)
     assert_same_as_full(company.warehouse, settings, tmp_path)
+
+
+def test_a_build_out_of_memory_is_one_clear_error_and_changes_nothing(tmp_path):
+    """DuckDB's memory limit hit mid-build: a one-line error naming the relation and the setting, and the warehouse
+    is as it was (the build is one transaction)."""
+    path = str(tmp_path / "w.duckdb")
+    seed_days(path)
+    tight = settings_with().model_copy(update={"ingest": IngestSettings(memory_limit="40MB")})
+    with pytest.raises(WarehouseError) as raised:
+        build_warehouse(tight, path)
+    message = str(raised.value)
+    assert "ran out of memory" in message and "memory_limit" in message and "[ingest]" in message
+    assert "\n" not in message and "Traceback" not in message
+    con = duckdb.connect(path, read_only=True)
+    try:
+        assert con.execute("select count(*) from meta.build_runs").fetchone() == (0,)
+    finally:
+        con.close()
+    build_ok(settings_with(), path)      # with the default limit the same inputs build
