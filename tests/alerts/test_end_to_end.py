@@ -40,7 +40,7 @@ AGENT_TEAM = {a.name: a.team for a in AGENTS}
 # What the detector should name as the top driver of each incident (demo.incidents, expected_root_cause).
 EXPECTED_DRIVER = {"INC-001": "agent=campaign-writer", "INC-002": "agent=ticket-summariser",
                    "INC-003": "agent=code-review-bot", "INC-004": "agent=kb-answerer",
-                   "INC-005": "model=claude-3-7-sonnet", "INC-006": "model=anthropic.claude-3-5-sonnet"}
+                   "INC-005": "model=claude-3-7-sonnet", "INC-006": "model=anthropic.claude-3-7-sonnet"}
 
 
 @pytest.fixture
@@ -156,7 +156,7 @@ def test_demo_incidents_reach_their_owners_once_with_drivers(company):
 # The culprit each incident's root cause should name (the detector writes "<effect>: <culprit>").
 CULPRIT = {"INC-001": "agent=campaign-writer", "INC-002": "agent=ticket-summariser",
            "INC-003": "agent=code-review-bot", "INC-004": "agent=kb-answerer", "INC-005": "agent=fraud-explainer",
-           "INC-006": "model=anthropic.claude-3-5-sonnet-20241022-v2:0"}
+           "INC-006": "model=anthropic.claude-3-7-sonnet-20250219-v1:0"}
 CULPRIT_TEAM = {"INC-001": "growth", "INC-002": "support-automation", "INC-003": "devtools",
                 "INC-004": "support-automation", "INC-005": "risk-models", "INC-006": None}
 

@@ -97,10 +97,9 @@ def test_one_price_change_seen_on_many_series_carries_one_root_cause(detected):
     text = f"price: model={price['scope']}"
     storm = anomalies[anomalies["root_cause"] == text]
     assert storm["series_key"].nunique() >= 2
-    # Every anomaly blamed on the price change contains it. Most start on the day; a unit-cost series of a
-    # business-hours agent can start up to a week early: its weekend points (a handful of calls) flag on noise, and
-    # the 3-day merge gap joins them to the change (cost_per_request|day|agent=coding-assistant starts on the
-    # Saturday before; the detector's weakness, not the demo's).
+    # Every anomaly blamed on the price change contains it, and most start on its day: a series can start a few days
+    # early when a point it flagged on noise lies within the 3-day merge gap before the change (at scale 0.1, the
+    # engineering department's cost per 1k tokens, from the Sunday before; not paged).
     change = pd.Timestamp(price["start"])
     assert (storm["start_at"] <= change + timedelta(days=3)).all()
     assert (storm["end_at"].isna() | (storm["end_at"] >= change)).all()
