@@ -113,12 +113,14 @@ def test_the_bill_has_the_tokens_the_logs_have_at_the_price_book_price(tiny_demo
             if tokens:
                 logged[(account, f"{prefix}-{names[model]}-{suffix}")] = int(tokens)
     assert billed == logged
-    # Each token line costs tokens x the warehouse price book's price of that day, to 10 dp.
+    # Each token line costs tokens x the warehouse price book's price of that day, to 10 dp: checked on the model
+    # whose price changes mid-window (INC-006), so both prices are billed.
+    changed = MODELS[next(f for f in incidents(Window(10)) if f.kind == "price_change").effect["model"]]
     book = _query(warehouse, "select effective_from, effective_to, usd_per_million from ref.price_book where "
-                             "model = ? and token_type = 'input' and region = '*'", [MODELS["claude-3-haiku"].canonical])
+                             "model = ? and token_type = 'input' and region = '*'", [changed.canonical])
     lines = _parquet(folder, "select line_item_usage_start_date, line_item_usage_amount, line_item_unblended_cost "
-                             "from cur where line_item_usage_type like '%Haiku-input-tokens'")
-    assert lines
+                             f"from cur where line_item_usage_type like '%-{changed.cur_name}-input-tokens'")
+    assert lines and len(book) == 2 and len({price for _, _, price in book}) == 2
     for start, amount, cost in lines:
         price = next(p for begin, end, p in book if begin <= start.date() and (end is None or start.date() < end))
         assert Decimal(str(cost)) == (Decimal(int(amount)) * price / 1_000_000).quantize(Decimal("1e-10"))
@@ -163,10 +165,12 @@ def test_price_change_is_a_config_override_the_bill_follows(tiny_demo):
     _, _, warehouse, folder = tiny_demo
     change = next(f for f in incidents(Window(10)) if f.kind == "price_change")
     assert f'effective_from = {change.start.date().isoformat()}' in (folder / "costwarden.demo.toml").read_text()
+    model = MODELS[change.effect["model"]]
     rates = dict(_parquet(folder, "select line_item_usage_start_date >= " + f"'{change.start:%Y-%m-%d}'" +
                                   ", max(line_item_unblended_rate) from cur where line_item_usage_type "
-                                  "like '%Claude3Haiku-input-tokens' group by 1"))
-    assert Decimal(rates[False]) * 1_000_000 == Decimal("0.25") and Decimal(rates[True]) * 1_000_000 == Decimal("0.3")
+                                  f"like '%-{model.cur_name}-input-tokens' group by 1"))
+    assert Decimal(rates[False]) * 1_000_000 == model.prices["input"]
+    assert Decimal(rates[True]) * 1_000_000 == change.effect["prices"]["input"] != model.prices["input"]
 
 
 def _stored_text(warehouse: str):

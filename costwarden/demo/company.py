@@ -155,8 +155,9 @@ AGENTS = (
       20, "consumer", 1800, 30, metadata_team="cust-support"),
     A("kb-answerer", "support-automation", "claude-3-7-sonnet", {"qa": 1}, 16, "consumer", 9000, 450, steps=3,
       cache_prefix=6144, cache_hit=0.85, streaming=True),
-    A("ticket-summariser", "support-automation", "claude-3-haiku", {"summarisation": 1}, 10, "consumer", 2500, 220,
-      metadata_team="cust-support"),
+    # Summaries on the flagship model (as many support teams run them), so a bigger prompt costs real money.
+    A("ticket-summariser", "support-automation", "claude-3-5-sonnet", {"summarisation": 1}, 10, "consumer", 2500,
+      220, metadata_team="cust-support"),
     A("call-summariser", "contact-center", "nova-pro", {"summarisation": 0.8, "extraction": 0.2}, 10, "business",
       6000, 500),
     A("agent-assist", "contact-center", "gpt-4o", {"qa": 1}, 12, "business", 3000, 260, steps=2,

@@ -100,10 +100,11 @@ def incidents(w: Window) -> list[Finding]:
                 "fraud-explainer moved from Nova Pro to Claude 3.7 Sonnet: cost per request ~4x and higher "
                 "latency.", "model rollout in fraud-explainer (amazon.nova-pro-v1:0 -> Claude 3.7 Sonnet)",
                 {"agent": "fraud-explainer", "model": "claude-3-7-sonnet"}),
-        Finding("INC-006", "price_change", "model", MODELS["claude-3-haiku"].canonical, price, None,
-                "Claude 3 Haiku list price rose 20% (input 0.25 -> 0.30, output 1.25 -> 1.50 USD per million).",
-                "provider price change (no change in usage)",
-                {"model": "claude-3-haiku", "prices": {"input": Decimal("0.30"), "output": Decimal("1.50")}}),
+        Finding("INC-006", "price_change", "model", MODELS["claude-3-7-sonnet"].canonical, price, None,
+                "Claude 3.7 Sonnet list price rose by a third (input 3 -> 4, output 15 -> 20, cache read 0.30 -> "
+                "0.40, cache write 3.75 -> 5 USD per million).", "provider price change (no change in usage)",
+                {"model": "claude-3-7-sonnet", "prices": {"input": Decimal("4"), "output": Decimal("20"),
+                                                          "cache_read": Decimal("0.40"), "cache_write": Decimal("5")}}),
     ]
 
 
