@@ -60,7 +60,7 @@ def build_warehouse(settings: Settings, warehouse: str, reprice_from: date | Non
     the demo): one copy of the marts instead of two."""
     started = time.perf_counter()
     started_at = datetime.now(timezone.utc).replace(tzinfo=None)
-    con = db.connect(warehouse, memory_limit=settings.ingest.memory_limit, threads=settings.ingest.threads)
+    con = db.connect(warehouse, memory_limit=settings.build.memory_limit, threads=settings.build.threads)
     try:
         with db.transaction(con):
             reference.refresh(con, settings)

@@ -46,6 +46,15 @@ class IngestSettings(_Strict):
     threads: int = Field(default=0, ge=0)
 
 
+class BuildSettings(_Strict):
+    # DuckDB memory limit while `costwarden build` runs (it spills to disk beyond it). The build is one transaction
+    # holding every table it rewrites, so it needs more than a load: a full build of 5M requests peaked at 4.0 GB
+    # with "3.5GB" and ran out of memory with 2GB (docs/performance.md).
+    memory_limit: str = "3.5GB"
+    # DuckDB worker threads (0 = one per core).
+    threads: int = Field(default=0, ge=0)
+
+
 class S3Settings(_Strict):
     # For MinIO, moto or another S3-compatible store; empty means AWS itself. Credentials come from the standard
     # boto3 chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_PROFILE / instance role), never from this file.
@@ -114,6 +123,8 @@ class Settings(_Strict):
     # built-in salt is used and `costwarden loads` warns that hashes are guessable.
     hash_salt_env: str = "COSTWARDEN_HASH_SALT"
     ingest: IngestSettings = Field(default_factory=IngestSettings)
+    # `costwarden build`: DuckDB memory and threads (see [build]).
+    build: BuildSettings = Field(default_factory=BuildSettings)
     s3: S3Settings = Field(default_factory=S3Settings)
     sources: list[SourceSettings] = Field(default_factory=list)
     org_rules: list[OrgRule] = Field(default_factory=list)

@@ -167,9 +167,9 @@ def build_relations(con: duckdb.DuckDBPyConnection, only_views: bool = False,
 
 def out_of_memory(what: str) -> str:
     """The one-line error for a build step that hit DuckDB's memory limit."""
-    return (f"{what} ran out of memory under DuckDB's memory limit. Raise `memory_limit` in the [ingest] section of "
-            "the config (the build uses it too; docs/performance.md gives what a build of a given size needed) or "
-            "build on a machine with more memory. Nothing was changed: the build is one transaction.")
+    return (f"{what} ran out of memory under DuckDB's memory limit. Raise `memory_limit` in the [build] section of "
+            "the config (docs/performance.md gives what a build of a given size needed) or build on a machine with "
+            "more memory. Nothing was changed: the build is one transaction.")
 
 
 def _exist(con: duckdb.DuckDBPyConnection, names: set[str]) -> bool:

@@ -41,9 +41,10 @@ COPIED_TABLES = (
     ("alerts", "deliveries", "*"),
 )
 
-# Small summaries of relations too large to copy, each with its department/team columns so scope applies. Requests are
-# read from the build's materialised intermediate.int_requests_priced (the org-mapped requests with their price
-# status), not the staging view, which would map every request's signature again on each publish.
+# Small summaries of relations too large to copy, each with its department/team columns so scope applies. {requests}
+# is the build's materialised intermediate.int_requests_priced (the org-mapped requests with their price status):
+# the staging view would map every request's signature again on each publish. Before the first build (loaded, not
+# built) it is the staging view, so the overview can already count what was loaded.
 SUMMARIES = {
     "requests_daily": """
         select usage_date as day, department, team, agent, provider, model, model_version, environment, region,
@@ -52,7 +53,7 @@ SUMMARIES = {
                count(*) filter (where price_status = 'unpriced') as unpriced_requests,
                count(*) filter (where team_source = 'unmapped') as unmapped_requests,
                sum(total_input_tokens) as input_tokens, sum(output_tokens) as output_tokens
-        from intermediate.int_requests_priced group by all""",
+        from {requests} group by all""",
     "unmapped_principals": """
         select coalesce(principal_role, principal_hash, api_key_hash, '(none)') as principal,
                case when principal_role is not null then 'iam_role'
@@ -60,11 +61,11 @@ SUMMARIES = {
                     when api_key_hash is not null then 'api_key (hashed)' else 'none' end as principal_kind,
                department, team, agent, provider, model, count(*) as requests,
                min(occurred_at) as first_seen, max(occurred_at) as last_seen
-        from intermediate.int_requests_priced where team_source = 'unmapped' group by all""",
+        from {requests} where team_source = 'unmapped' group by all""",
     "unpriced_models": """
         select provider, model, region, department, team, count(*) as requests,
                min(occurred_at) as first_seen, max(occurred_at) as last_seen
-        from intermediate.int_requests_priced where price_status = 'unpriced' group by all""",
+        from {requests} where price_status = 'unpriced' group by all""",
     "billed_by_period": """
         select billing_period, billing_currency, service_category,
                sum(billed_cost) as billed_cost, sum(effective_cost) as effective_cost, count(*) as lines
@@ -114,9 +115,11 @@ def _copy(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
             con.execute(f'create table {_ALIAS}."{schema}"."{name}" as '
                         f'select {select} from "{catalog}"."{schema}"."{name}"')
             copied.append(f"{schema}.{name}")
+    requests = ("intermediate.int_requests_priced" if ("intermediate", "int_requests_priced") in present
+                else "staging.stg_inference_requests")
     for name, sql in SUMMARIES.items():
         try:
-            con.execute(f'create table {_ALIAS}.serving."{name}" as {sql}')
+            con.execute(f'create table {_ALIAS}.serving."{name}" as {sql.format(requests=requests)}')
             copied.append(f"serving.{name}")
         except duckdb.CatalogException:      # a warehouse without that source yet: the page says what fills it
             continue

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from costwarden.build import build_warehouse
-from costwarden.config import IngestSettings, OrgRule, PriceOverride, Settings
+from costwarden.config import BuildSettings, OrgRule, PriceOverride, Settings
 from costwarden.errors import WarehouseError
 from models.attribution.settings import CapacityRule, SharedCostRule
 from tests.attribution.builders import add_line, add_request, new_warehouse
@@ -250,11 +250,11 @@ def test_a_build_out_of_memory_is_one_clear_error_and_changes_nothing(tmp_path):
     is as it was (the build is one transaction)."""
     path = str(tmp_path / "w.duckdb")
     seed_days(path)
-    tight = settings_with().model_copy(update={"ingest": IngestSettings(memory_limit="40MB")})
+    tight = settings_with().model_copy(update={"build": BuildSettings(memory_limit="40MB")})
     with pytest.raises(WarehouseError) as raised:
         build_warehouse(tight, path)
     message = str(raised.value)
-    assert "ran out of memory" in message and "memory_limit" in message and "[ingest]" in message
+    assert "ran out of memory" in message and "memory_limit" in message and "[build]" in message
     assert "\n" not in message and "Traceback" not in message
     con = duckdb.connect(path, read_only=True)
     try:
