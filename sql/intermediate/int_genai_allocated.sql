@@ -61,9 +61,8 @@ remainders as (
 amounts as (
     select
         *,
-        sign(billed_units) * (billed_floor + case when remainder_rank <= billed_left then 1 else 0 end)
-            as billed_amount_units,
-        sign(effective_units) * (effective_floor + case when remainder_rank <= effective_left then 1 else 0 end)
+        largest_remainder_units(billed_units, billed_floor, remainder_rank, billed_left) as billed_amount_units,
+        largest_remainder_units(effective_units, effective_floor, remainder_rank, effective_left)
             as effective_amount_units
     from remainders
 ),
@@ -75,10 +74,8 @@ final as (
         pot_id, claim_key, day, billing_currency, cost_kind, team, department, agent, model, environment, region,
         request_key, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, estimated_cost, reason,
         is_genai, weight,
-        cast(cast(billed_amount_units as decimal(38, 0)) * cast(0.0000000001 as decimal(11, 10)) as decimal(38, 10))
-            as billed_cost,
-        cast(cast(effective_amount_units as decimal(38, 0)) * cast(0.0000000001 as decimal(11, 10))
-            as decimal(38, 10)) as effective_cost,
+        units_to_money(billed_amount_units) as billed_cost,
+        units_to_money(effective_amount_units) as effective_cost,
         billed_amount_units as billed_units,
         effective_amount_units as effective_units
     from amounts
