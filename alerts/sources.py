@@ -79,18 +79,17 @@ def _decimal(value, places: str = "0.01") -> Decimal:
 
 # ---- anomalies ---------------------------------------------------------------------------------------------------
 
-_ANOMALY_COLUMNS = ("anomaly_id, metric, grain, department, team, agent, model, currency, start_at, end_at, status, "
-                    "expected, actual, impact, impact_cost, impact_pct, severity, root_cause, drivers")
-
-
 def anomaly_events(con: duckdb.DuckDBPyConnection, settings: AlertSettings, now: datetime) -> list[AnomalyEvent]:
-    rows = con.execute(f"""
+    cursor = con.execute("""
         with newest as (select max(last_point_at) as at from analytics.anomalies)
-        select {_ANOMALY_COLUMNS} from analytics.anomalies, newest
+        select anomaly_id, metric, grain, department, team, agent, model, currency, start_at, end_at, status,
+               expected, actual, impact, impact_cost, impact_pct, severity, root_cause, drivers
+        from analytics.anomalies, newest
         where alertable and suppressed_by is null
           and coalesce(end_at, last_point_at) >= newest.at - to_days(cast(? as integer))
-        order by anomaly_id""", [settings.lookback_days]).fetchall()
-    anomalies = [dict(zip([c.strip() for c in _ANOMALY_COLUMNS.split(",")], row)) for row in rows]
+        order by anomaly_id""", [settings.lookback_days])
+    names = [column[0] for column in cursor.description]
+    anomalies = [dict(zip(names, row)) for row in cursor.fetchall()]
     record_transitions(con, anomalies, now)
     log = con.execute("""select anomaly_id, occurrence, kind, severity, recorded_at from alerts.anomaly_transitions
                          order by anomaly_id, occurrence, recorded_at, kind""").fetchall()
@@ -196,17 +195,17 @@ def _budget_severity(basis: str, threshold: float) -> str:
 
 
 def budget_events(con: duckdb.DuckDBPyConnection, settings: AlertSettings) -> list[BudgetEvent]:
-    has_status = exists(con, "analytics.budget_status")
-    status_join = """left join (
+    # analytics.budget_status is created with budget_crossings (sql/schema/analytics.sql); with no status rows yet
+    # the left join leaves period kind and runway null.
+    rows = con.execute("""
+        with newest as (select max(crossed_on) as day from analytics.budget_crossings),
+        status as (
             select budget_name, period_start, any_value(period_kind) as period_kind,
                    arg_max(runway_date, as_of) as runway_date
-            from analytics.budget_status group by all) s using (budget_name, period_start)""" if has_status else ""
-    status_cols = "s.period_kind, s.runway_date" if has_status else "null, null"
-    rows = con.execute(f"""
-        with newest as (select max(crossed_on) as day from analytics.budget_crossings)
+            from analytics.budget_status group by all)
         select c.budget_name, c.period_start, c.threshold_pct, c.basis, c.department, c.team, c.agent, c.currency,
-               c.amount, c.value_at_crossing, c.detected_at, {status_cols}
-        from analytics.budget_crossings c {status_join}, newest
+               c.amount, c.value_at_crossing, c.detected_at, s.period_kind, s.runway_date
+        from analytics.budget_crossings c left join status s using (budget_name, period_start), newest
         where c.crossed_on >= newest.day - cast(? as integer)
         order by c.detected_at, c.budget_name, c.basis, c.threshold_pct""", [settings.lookback_days]).fetchall()
     events = []
@@ -268,12 +267,11 @@ def unpriced_models(con, settings: AlertSettings, now: datetime) -> list[DataHea
     """Models with requests the price book cannot price, leaving out those a [[capacity]] rule serves (their cost
     is the capacity's hourly bill, split by use; they need no token price)."""
     window = settings.health.unallocated_window_days
-    capacity = ("and not exists (select 1 from ref.capacity c where r.model_id like c.serves_like escape '\\')"
-                if exists(con, "ref.capacity") else "")
-    rows = con.execute(f"""
+    rows = con.execute(r"""
         with newest as (select max(usage_date) as last_day from intermediate.int_requests_priced)
         select r.provider || '/' || r.model, count(*) from intermediate.int_requests_priced r, newest
-        where r.price_status = 'unpriced' and r.usage_date > newest.last_day - cast(? as integer) {capacity}
+        where r.price_status = 'unpriced' and r.usage_date > newest.last_day - cast(? as integer)
+          and not exists (select 1 from ref.capacity c where r.model_id like c.serves_like escape '\')
         group by 1 order by 2 desc, 1""", [window]).fetchall()
     if not rows:
         return []

@@ -55,20 +55,30 @@ def page_loads(r: data.Reader, currency: str) -> dict:
     }
 
 
+# The large relations, each replaced by a copy with `factor` (the one parameter) copies of every team and agent;
+# reserved `__x__` values stay as they are. DuckDB-only: `select * exclude (...) replace (...)`.
+_AMPLIFY = [
+    r"""create table marts.allocated_cost_amplified as select * exclude (i) replace (
+        case when team like '\_\_%' escape '\' then team else team || '-' || i end as team,
+        case when agent like '\_\_%' escape '\' then agent else agent || '-' || i end as agent)
+        from marts.allocated_cost, range(?) as copies(i)""",
+    "drop table marts.allocated_cost",
+    "alter table marts.allocated_cost_amplified rename to allocated_cost",
+    r"""create table serving.requests_daily_amplified as select * exclude (i) replace (
+        case when team like '\_\_%' escape '\' then team else team || '-' || i end as team,
+        case when agent like '\_\_%' escape '\' then agent else agent || '-' || i end as agent)
+        from serving.requests_daily, range(?) as copies(i)""",
+    "drop table serving.requests_daily",
+    "alter table serving.requests_daily_amplified rename to requests_daily",
+]
+
+
 def amplify(source: Path, target: Path, factor: int) -> Path:
     """A copy of the snapshot with `factor` copies of every team and agent in its large relations."""
     shutil.copyfile(source, target)
     con = duckdb.connect(str(target))
-    for table in ("marts.allocated_cost", "serving.requests_daily"):
-        columns = [c for (c,) in con.execute(
-            "select column_name from information_schema.columns where table_schema || '.' || table_name = ? "
-            "order by ordinal_position", [table]).fetchall()]
-        renamed = ", ".join(
-            f"case when {c} like '\\_\\_%' escape '\\' then {c} else {c} || '-' || i end as {c}"
-            if c in ("team", "agent") else c for c in columns)
-        con.execute(f"create table {table}_amplified as select {renamed} from {table}, range({factor}) as copies(i)")
-        con.execute(f"drop table {table}")
-        con.execute(f"alter table {table}_amplified rename to {table.split('.')[1]}")
+    for statement in _AMPLIFY:
+        con.execute(statement, [factor] if "?" in statement else [])
     con.execute("checkpoint")
     con.close()
     return target
