@@ -188,15 +188,18 @@ def _drop_if_other_kind(con: duckdb.DuckDBPyConnection, rel: Relation) -> list[s
     return [] if existing == rel.materialized else [f"drop {existing} {rel.qualified}"]
 
 
+# Every day any request or cost line falls on.
+DAYS_WITH_DATA = """
+    select distinct cast(occurred_at as date) from raw.inference_requests
+    union
+    select distinct cast(charge_period_start as date) from raw.cost_lines
+    where charge_period_start is not null"""
+
+
 def fill_full_scope(con: duckdb.DuckDBPyConnection) -> None:
     """Every day any request or cost line falls on: the scope of a full build."""
     con.execute(f"delete from {SCOPE_TABLE}")
-    con.execute(f"""
-        insert into {SCOPE_TABLE}
-        select distinct cast(occurred_at as date) from raw.inference_requests
-        union
-        select distinct cast(charge_period_start as date) from raw.cost_lines
-        where charge_period_start is not null""")
+    con.execute("insert into " + SCOPE_TABLE + DAYS_WITH_DATA)
 
 
 def incremental_relations() -> list[Relation]:
@@ -218,15 +221,7 @@ def run_audits(con: duckdb.DuckDBPyConnection, scoped: bool = False) -> list[Aud
     the other days were audited when they were built. A passing audit runs once; the sample is only fetched for a
     failing one."""
     con.execute("create or replace temp table audit_days (day date)")
-    if scoped:
-        con.execute(f"insert into audit_days select day from {SCOPE_TABLE}")
-    else:
-        con.execute("""
-            insert into audit_days
-            select distinct cast(occurred_at as date) from raw.inference_requests
-            union
-            select distinct cast(charge_period_start as date) from raw.cost_lines
-            where charge_period_start is not null""")
+    con.execute("insert into audit_days " + ("select day from " + SCOPE_TABLE if scoped else DAYS_WITH_DATA))
     results = []
     for path in sorted((sql_root() / "audits").glob("*.sql")):
         body = _strip_trailing_semicolon(path.read_text(encoding="utf-8"))

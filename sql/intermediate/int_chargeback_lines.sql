@@ -203,20 +203,14 @@ final as (
         s."ServiceName", s."ServiceCategory", s."ServiceSubcategory", s."RegionId", s."AvailabilityZone",
         s."ResourceId", s."ResourceName", s."ResourceType", s."SkuId", s."SkuPriceId", s."SkuMeter",
         s."PricingCategory", s."PricingUnit",
-        cast(cast(floor_div(s.pricing_quantity_product, s.share_den)
-            as decimal(38, 0)) * cast(0.0000000001 as decimal(11, 10)) as decimal(38, 10)) as "PricingQuantity",
-        cast(cast(floor_div(s.consumed_quantity_product, s.share_den)
-            as decimal(38, 0)) * cast(0.0000000001 as decimal(11, 10)) as decimal(38, 10)) as "ConsumedQuantity",
+        units_to_money(floor_div(s.pricing_quantity_product, s.share_den)) as "PricingQuantity",
+        units_to_money(floor_div(s.consumed_quantity_product, s.share_den)) as "ConsumedQuantity",
         s."ConsumedUnit", s."ListUnitPrice", s."ContractedUnitPrice", s."CommitmentDiscountId",
         s."BillingCurrency",
-        cast(cast(s.billed_units as decimal(38, 0)) * cast(0.0000000001 as decimal(11, 10)) as decimal(38, 10))
-            as "BilledCost",
-        cast(cast(s.effective_units as decimal(38, 0)) * cast(0.0000000001 as decimal(11, 10)) as decimal(38, 10))
-            as "EffectiveCost",
-        cast(cast(floor_div(s.list_cost_product, s.share_den)
-            as decimal(38, 0)) * cast(0.0000000001 as decimal(11, 10)) as decimal(38, 10)) as "ListCost",
-        cast(cast(floor_div(s.contracted_cost_product, s.share_den)
-            as decimal(38, 0)) * cast(0.0000000001 as decimal(11, 10)) as decimal(38, 10)) as "ContractedCost",
+        units_to_money(s.billed_units) as "BilledCost",
+        units_to_money(s.effective_units) as "EffectiveCost",
+        units_to_money(floor_div(s.list_cost_product, s.share_den)) as "ListCost",
+        units_to_money(floor_div(s.contracted_cost_product, s.share_den)) as "ContractedCost",
         s."Tags", s."x_ServiceCode", s."x_UsageType", s."x_Operation", s."x_LineItemType",
         s.department as "x_Department",
         s.team as "x_Team",
